@@ -1,0 +1,237 @@
+//! What every tool shares at its edges: common flags, exit codes, the stream set-up,
+//! man pages and shell completions.
+//!
+//! # Exit status (all tools)
+//! * `0`: every input line was processed (also when a downstream `head` closed the
+//!   pipe early).
+//! * `1`: the run finished, but some input went to the dump.
+//! * `2`: fatal: usage error, unreadable input, broken database or configuration.
+
+use crate::dump::Dumper;
+use crate::stream::{self, LineSink, LineSource, Log, RunOpts, Stage};
+use clap::{Args, CommandFactory};
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_REJECTED: u8 = 1;
+pub const EXIT_FATAL: u8 = 2;
+
+/// Flags shared by all five tools (flattened into each tool's own flags).
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Read input from FILE ('-' is stdin; repeatable; default stdin)
+    #[arg(
+        short = 'i',
+        long = "input",
+        value_name = "FILE",
+        env = "IMQ_INPUT",
+        value_delimiter = ','
+    )]
+    pub inputs: Vec<String>,
+
+    /// Write output to FILE instead of stdout (appends)
+    #[arg(short = 'o', long, value_name = "FILE", env = "IMQ_OUTPUT")]
+    pub output: Option<String>,
+
+    /// Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]
+    #[arg(long, value_name = "FILE", env = "IMQ_DUMP")]
+    pub dump: Option<PathBuf>,
+
+    /// Stop at the first rejected line (it is dumped; exit status 1)
+    #[arg(long, env = "IMQ_STRICT")]
+    pub strict: bool,
+
+    /// Flush output after every message (default only when stdout is a terminal)
+    #[arg(long, env = "IMQ_LINE_BUFFERED")]
+    pub line_buffered: bool,
+
+    /// Reject input lines longer than N bytes
+    #[arg(long, value_name = "N", env = "IMQ_MAX_LINE_BYTES", default_value_t = stream::DEFAULT_MAX_LINE)]
+    pub max_line_bytes: usize,
+
+    /// Input is a dump file (after fixing it): process the original lines it holds
+    #[arg(long)]
+    pub from_dump: bool,
+
+    /// No messages on stderr, not even for rejected lines
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print counters on stderr at exit (-vv: more detail)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit
+    #[arg(long, value_name = "WHAT", hide = true)]
+    pub generate: Option<String>,
+}
+
+/// Handles `--generate`; true when it did and the tool should exit.
+pub fn generate<C: CommandFactory>(common: &CommonArgs, name: &str) -> io::Result<bool> {
+    let Some(what) = &common.generate else {
+        return Ok(false);
+    };
+    let mut cmd = C::command();
+    let mut out = io::stdout().lock();
+    if what == "man" {
+        clap_mangen::Man::new(cmd).render(&mut out)?;
+        return Ok(true);
+    }
+    let shell: clap_complete::Shell = what.parse().map_err(|_| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("unknown shell {what}"))
+    })?;
+    clap_complete::generate(shell, &mut cmd, name, &mut out);
+    Ok(true)
+}
+
+/// Is this error, somewhere in its chain, a closed pipe? Then the reader is gone
+/// (`| head`) and the right thing is to stop quietly with success.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Turn a tool's result into its exit status: the one place that does so.
+pub fn exit(tool: &str, r: anyhow::Result<u8>) -> ExitCode {
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            stream::eprintln_safe(&format!("{tool}: error: {e:#}"));
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+/// The inputs: `-i` flags and positional files together.
+pub fn inputs(common: &CommonArgs, positional: &[String]) -> Vec<String> {
+    let mut v = common.inputs.clone();
+    v.extend(positional.iter().cloned());
+    v
+}
+
+/// Run a stage over the tool's inputs and outputs with the common flags. Returns
+/// the exit status.
+pub fn run_stage(
+    tool: &'static str,
+    common: &CommonArgs,
+    inputs: Vec<String>,
+    routes: &[(String, String)],
+    stage: &mut dyn Stage,
+) -> anyhow::Result<u8> {
+    let source = LineSource::new(inputs, common.max_line_bytes);
+    source.check()?;
+    let main = stream::open_writer(
+        common.output.as_deref().unwrap_or("-"),
+        common.line_buffered,
+    )?;
+    let mut sink = LineSink::new(main);
+    for (path, file) in routes {
+        sink.route(path, stream::open_writer(file, common.line_buffered)?);
+    }
+    run_with(tool, common, Box::new(source), &mut sink, stage)
+}
+
+/// Run a stage with a given source and sink (transports plug in here).
+pub fn run_with(
+    tool: &'static str,
+    common: &CommonArgs,
+    mut source: Box<dyn stream::Source>,
+    sink: &mut dyn stream::Sink,
+    stage: &mut dyn Stage,
+) -> anyhow::Result<u8> {
+    let mut dumper = Dumper::new(tool, common.dump.clone());
+    let mut log = Log::new(tool, common.quiet, common.verbose);
+    let stderr_tty = io::stderr().is_terminal();
+    let opts = RunOpts {
+        strict: common.strict,
+        from_dump: common.from_dump,
+        progress: stderr_tty && !common.quiet,
+    };
+    let outcome = stream::run(stage, source.as_mut(), sink, &mut dumper, &mut log, &opts);
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            // Still say where rejected lines went before failing.
+            if dumper.count > 0 && !common.quiet {
+                stream::eprintln_safe(&format!(
+                    "{tool}: {} rejected line(s) in {}",
+                    dumper.count,
+                    dumper.path().display()
+                ));
+            }
+            return Err(e);
+        }
+    };
+    let s = outcome.stats;
+    if !common.quiet && (common.verbose > 0 || stderr_tty) {
+        let mut msg = format!("{tool}: {s}");
+        if s.dumped > 0 {
+            msg.push_str(&format!(" (dump: {})", dumper.path().display()));
+        }
+        stream::eprintln_safe(&msg);
+    } else if !common.quiet && s.dumped > 0 {
+        stream::eprintln_safe(&format!(
+            "{tool}: {} rejected line(s) written to {}",
+            s.dumped,
+            dumper.path().display()
+        ));
+    }
+    Ok(if s.dumped > 0 || outcome.stopped {
+        EXIT_REJECTED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Parse `NAME=FILE` pairs of `--path`.
+pub fn parse_route(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .ok_or_else(|| format!("expected NAME=FILE, got {s:?}"))
+}
+
+/// Split argv (without the program name) into the tool's own flags and the rest,
+/// for tools whose positional arguments carry options of their own
+/// (`imq-enrich geoip --db X taxonomy -o out.ndjson`): a flag the tool itself
+/// defines (long or short, with its value) goes to the first list, everything else
+/// to the second, in order.
+pub fn split_own_flags(cmd: &clap::Command, args: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut own = Vec::new();
+    let mut rest = Vec::new();
+    let takes_value = |a: &clap::Arg| a.get_action().takes_values();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let found = if let Some(long) = a.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or("");
+            cmd.get_arguments()
+                .find(|x| x.get_long() == Some(name))
+                .map(|x| (x, long.contains('=')))
+        } else if a.len() == 2 && a.starts_with('-') {
+            let c = a.chars().nth(1).unwrap_or(' ');
+            cmd.get_arguments()
+                .find(|x| x.get_short() == Some(c))
+                .map(|x| (x, false))
+        } else {
+            None
+        };
+        match found {
+            Some((arg, inline)) => {
+                own.push(a.clone());
+                if takes_value(arg) && !inline && i + 1 < args.len() {
+                    i += 1;
+                    own.push(args[i].clone());
+                }
+            }
+            None => rest.push(a.clone()),
+        }
+        i += 1;
+    }
+    (own, rest)
+}

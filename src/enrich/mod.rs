@@ -1,0 +1,119 @@
+//! `imq-enrich`: experts that add or rewrite fields of events.
+//!
+//! An expert is one file in this folder implementing [`Expert`], plus one entry in
+//! [`REGISTRY`]. Several experts run in one process as a [`Chain`], which is the
+//! same as piping one `imq-enrich` into the next.
+
+pub mod taxonomy;
+
+use crate::message::Message;
+use crate::stream::{Emit, Fail, Stage};
+use serde_json::{Map, Value};
+
+/// Parameters, with IntelMQ's names (runtime.yaml `parameters`); command-line
+/// options `--some-name VALUE` arrive as `some_name`.
+pub type Params = Map<String, Value>;
+
+/// What an expert decided about an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Pass it on (possibly modified).
+    Keep,
+    /// Drop it on purpose (counted as filtered).
+    Drop,
+    /// Send it to a named path.
+    Path(String),
+}
+
+/// An expert.
+pub trait Expert {
+    fn process(&mut self, ev: &mut Message) -> Result<Verdict, Fail>;
+}
+
+/// A registry entry.
+pub struct Entry {
+    pub name: &'static str,
+    pub intelmq: &'static str,
+    pub description: &'static str,
+    pub build: fn(&Params) -> anyhow::Result<Box<dyn Expert>>,
+}
+
+/// Every expert. Keep sorted by name.
+pub const REGISTRY: &[Entry] = &[Entry {
+    name: "taxonomy",
+    intelmq: "intelmq.bots.experts.taxonomy.expert",
+    description: "set classification.taxonomy from classification.type",
+    build: taxonomy::build,
+}];
+
+pub fn find(name: &str) -> Option<&'static Entry> {
+    let norm = name.replace('-', "_");
+    REGISTRY
+        .iter()
+        .find(|e| e.name == norm || e.intelmq == name)
+}
+
+/// Experts applied one after the other.
+pub struct Chain {
+    pub experts: Vec<Box<dyn Expert>>,
+}
+
+impl Stage for Chain {
+    fn process(&mut self, mut msg: Message, out: &mut Emit) -> Result<(), Fail> {
+        for e in &mut self.experts {
+            match e.process(&mut msg)? {
+                Verdict::Keep => {}
+                Verdict::Drop => {
+                    out.filtered();
+                    return Ok(());
+                }
+                Verdict::Path(p) => {
+                    out.send_to(&p, &msg)?;
+                    return Ok(());
+                }
+            }
+        }
+        out.send(&msg)?;
+        Ok(())
+    }
+}
+
+/// Split `EXPERT [--opt VALUE | --flag]... EXPERT ...` into experts with params.
+pub fn parse_chain(args: &[String]) -> anyhow::Result<Vec<(&'static Entry, Params)>> {
+    let mut out: Vec<(&'static Entry, Params)> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if let Some(opt) = a.strip_prefix("--") {
+            let Some(last) = out.last_mut() else {
+                anyhow::bail!("option {a} before any expert name");
+            };
+            let (key, val) = match opt.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (opt.to_string(), None),
+            };
+            let key = key.replace('-', "_");
+            let val = match val {
+                Some(v) => v,
+                None if i + 1 < args.len()
+                    && !args[i + 1].starts_with("--")
+                    && find(&args[i + 1]).is_none() =>
+                {
+                    i += 1;
+                    args[i].clone()
+                }
+                None => "true".into(),
+            };
+            // Values are JSON when they parse (numbers, booleans, lists), else text.
+            let v = serde_json::from_str(&val).unwrap_or(Value::String(val));
+            last.1.insert(key, v);
+        } else {
+            let entry = find(a).ok_or_else(|| {
+                anyhow::anyhow!("unknown expert {a:?} (imq-enrich --list shows them)")
+            })?;
+            out.push((entry, Params::new()));
+        }
+        i += 1;
+    }
+    Ok(out)
+}

@@ -1,0 +1,753 @@
+//! IntelMQ's data format ("harmonization"): the fields of events and reports, their
+//! types, and each type's sanitation and validation, quirks included.
+//!
+//! The field table is data, `data/harmonization.json` (IntelMQ 3.5.0's 89 event and
+//! 10 report fields, plus the classification taxonomy), compiled into the binary.
+//!
+//! Every type has two operations, as in `intelmq/lib/harmonization.py`:
+//! * [`is_valid`]: is the value already in its normal form? (no sanitation)
+//! * [`sanitize`]: turn a raw value into the normal form, or `None` when it cannot be.
+//!
+//! A field's value is accepted when it is valid as given, or valid after sanitation,
+//! and then passes the field's `length`/`regex`/`iregex` constraints (see
+//! [`crate::message`]).
+
+use crate::pyfmt::{py_json_dumps, py_str};
+use crate::pyurl;
+use crate::timeparse;
+use base64::Engine;
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+/// The harmonization types of IntelMQ 3.5.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    String,
+    LowercaseString,
+    UppercaseString,
+    Base64,
+    Boolean,
+    Integer,
+    Float,
+    Accuracy,
+    Asn,
+    IpAddress,
+    IpNetwork,
+    Fqdn,
+    Url,
+    DateTime,
+    Json,
+    JsonDict,
+    Registry,
+    Tlp,
+    ClassificationTaxonomy,
+    ClassificationType,
+}
+
+impl FieldType {
+    pub fn from_name(name: &str) -> Option<FieldType> {
+        use FieldType::*;
+        Some(match name {
+            "String" => String,
+            "LowercaseString" => LowercaseString,
+            "UppercaseString" => UppercaseString,
+            "Base64" => Base64,
+            "Boolean" => Boolean,
+            "Integer" => Integer,
+            "Float" => Float,
+            "Accuracy" => Accuracy,
+            "ASN" => Asn,
+            "IPAddress" => IpAddress,
+            "IPNetwork" => IpNetwork,
+            "FQDN" => Fqdn,
+            "URL" => Url,
+            "DateTime" => DateTime,
+            "JSON" => Json,
+            "JSONDict" => JsonDict,
+            "Registry" => Registry,
+            "TLP" => Tlp,
+            "ClassificationTaxonomy" => ClassificationTaxonomy,
+            "ClassificationType" => ClassificationType,
+            _ => return None,
+        })
+    }
+
+    /// IntelMQ's name of the type.
+    pub fn name(self) -> &'static str {
+        use FieldType::*;
+        match self {
+            String => "String",
+            LowercaseString => "LowercaseString",
+            UppercaseString => "UppercaseString",
+            Base64 => "Base64",
+            Boolean => "Boolean",
+            Integer => "Integer",
+            Float => "Float",
+            Accuracy => "Accuracy",
+            Asn => "ASN",
+            IpAddress => "IPAddress",
+            IpNetwork => "IPNetwork",
+            Fqdn => "FQDN",
+            Url => "URL",
+            DateTime => "DateTime",
+            Json => "JSON",
+            JsonDict => "JSONDict",
+            Registry => "Registry",
+            Tlp => "TLP",
+            ClassificationTaxonomy => "ClassificationTaxonomy",
+            ClassificationType => "ClassificationType",
+        }
+    }
+}
+
+/// One field of the data format.
+#[derive(Debug)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub length: Option<usize>,
+    pub regex: Option<Regex>,
+    pub iregex: Option<Regex>,
+}
+
+/// The message classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MsgType {
+    Event,
+    Report,
+}
+
+impl MsgType {
+    pub fn name(self) -> &'static str {
+        match self {
+            MsgType::Event => "Event",
+            MsgType::Report => "Report",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<MsgType> {
+        match s {
+            "Event" => Some(MsgType::Event),
+            "Report" => Some(MsgType::Report),
+            _ => None,
+        }
+    }
+}
+
+/// The loaded data format.
+pub struct Harmonization {
+    pub event: Vec<FieldSpec>,
+    pub report: Vec<FieldSpec>,
+    event_index: HashMap<&'static str, usize>,
+    report_index: HashMap<&'static str, usize>,
+    /// classification.type -> classification.taxonomy
+    pub taxonomy_of_type: HashMap<String, String>,
+    pub type_aliases: HashMap<String, String>,
+    pub taxonomies: Vec<String>,
+    pub taxonomy_aliases: HashMap<String, String>,
+}
+
+const DATA: &str = include_str!("../data/harmonization.json");
+
+/// The data format, parsed once.
+pub fn harmonization() -> &'static Harmonization {
+    static H: OnceLock<Harmonization> = OnceLock::new();
+    H.get_or_init(|| Harmonization::load(DATA).expect("data/harmonization.json is valid"))
+}
+
+/// `^[a-z_][a-z_0-9]+(\.[a-z_0-9]+)*$` without a regex engine: it runs for every
+/// `extra.*` key of every message.
+pub fn is_valid_key_syntax(key: &str) -> bool {
+    let b = key.as_bytes();
+    if b.len() < 2 || !(b[0].is_ascii_lowercase() || b[0] == b'_') {
+        return false;
+    }
+    let word = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_';
+    if !word(b[1]) {
+        return false;
+    }
+    let mut prev_dot = false;
+    for &c in &b[2..] {
+        if c == b'.' {
+            if prev_dot {
+                return false;
+            }
+            prev_dot = true;
+        } else if word(c) {
+            prev_dot = false;
+        } else {
+            return false;
+        }
+    }
+    !prev_dot
+}
+
+impl Harmonization {
+    fn load(text: &str) -> anyhow::Result<Harmonization> {
+        let root: Value = serde_json::from_str(text)?;
+        let fields = |class: &str| -> anyhow::Result<Vec<FieldSpec>> {
+            let mut out = Vec::new();
+            let obj = root[class]
+                .as_object()
+                .ok_or_else(|| anyhow::anyhow!("no class {class}"))?;
+            for (name, spec) in obj {
+                let ty_name = spec["type"].as_str().unwrap_or("");
+                let ty = FieldType::from_name(ty_name)
+                    .ok_or_else(|| anyhow::anyhow!("unknown type {ty_name} of {name}"))?;
+                let rx = |k: &str, ci: bool| -> anyhow::Result<Option<Regex>> {
+                    match spec.get(k).and_then(Value::as_str) {
+                        None => Ok(None),
+                        Some(r) => Ok(Some(
+                            regex::RegexBuilder::new(r).case_insensitive(ci).build()?,
+                        )),
+                    }
+                };
+                out.push(FieldSpec {
+                    name: Box::leak(name.clone().into_boxed_str()),
+                    ty,
+                    length: spec
+                        .get("length")
+                        .and_then(Value::as_u64)
+                        .map(|n| n as usize),
+                    regex: rx("regex", false)?,
+                    iregex: rx("iregex", true)?,
+                });
+            }
+            Ok(out)
+        };
+        let event = fields("event")?;
+        let report = fields("report")?;
+        let index = |v: &[FieldSpec]| v.iter().enumerate().map(|(i, f)| (f.name, i)).collect();
+        let c = &root["classification"];
+        let strmap = |v: &Value| -> HashMap<String, String> {
+            v.as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(Harmonization {
+            event_index: index(&event),
+            report_index: index(&report),
+            event,
+            report,
+            taxonomy_of_type: strmap(&c["taxonomy_of_type"]),
+            type_aliases: strmap(&c["type_aliases"]),
+            taxonomies: c["taxonomies"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            taxonomy_aliases: strmap(&c["taxonomy_aliases"]),
+        })
+    }
+
+    /// The field spec of `key` in class `t`; for `extra.x` the spec of `extra`
+    /// with `subitem == true`.
+    pub fn lookup(&self, t: MsgType, key: &str) -> Option<(&FieldSpec, bool)> {
+        let (fields, index) = match t {
+            MsgType::Event => (&self.event, &self.event_index),
+            MsgType::Report => (&self.report, &self.report_index),
+        };
+        if let Some(&i) = index.get(key) {
+            return Some((&fields[i], false));
+        }
+        let head = key.split('.').next()?;
+        let &i = index.get(head)?;
+        let spec = &fields[i];
+        // Only JSONDict fields have sub-items; IntelMQ would crash on others.
+        (spec.ty == FieldType::JsonDict && is_valid_key_syntax(key)).then_some((spec, true))
+    }
+
+    pub fn fields(&self, t: MsgType) -> &[FieldSpec] {
+        match t {
+            MsgType::Event => &self.event,
+            MsgType::Report => &self.report,
+        }
+    }
+
+    /// The taxonomy a classification type belongs to (IntelMQ's taxonomy expert).
+    pub fn taxonomy_of(&self, ty: &str) -> Option<&str> {
+        self.taxonomy_of_type.get(ty).map(String::as_str)
+    }
+}
+
+/// Values IntelMQ ignores: adding them is a no-op (`Message._IGNORED_VALUES` + None).
+pub fn is_ignored(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty() || s == "-" || s == "N/A",
+        _ => false,
+    }
+}
+
+/// Python truthiness of a JSON value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// Python's `str.strip()` whitespace.
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
+}
+
+/// `GenericType.sanitize`: falsy -> None, strings stripped, everything else `str()`.
+fn generic_sanitize(v: &Value) -> Option<String> {
+    if !truthy(v) {
+        return None;
+    }
+    Some(match v {
+        Value::String(s) => py_strip(s).to_string(),
+        other => py_str(other),
+    })
+}
+
+fn s(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+/// `GenericType.is_valid`: a non-empty string.
+fn generic_valid(v: &Value) -> bool {
+    matches!(v, Value::String(s) if !s.is_empty())
+}
+
+/// Is `v` valid for type `t` as it is (IntelMQ's `is_valid(value)`, no sanitation)?
+pub fn is_valid(t: FieldType, v: &Value) -> bool {
+    use FieldType::*;
+    let h = harmonization();
+    match t {
+        String => generic_valid(v),
+        LowercaseString => s(v).is_some_and(|x| !x.is_empty() && is_lower(x)),
+        UppercaseString => s(v).is_some_and(|x| !x.is_empty() && is_upper(x)),
+        Base64 => s(v).is_some_and(|x| !x.is_empty() && b64_lenient_decode(x).is_some()),
+        Boolean => v.is_boolean(),
+        Integer => v.is_i64() || v.is_u64(),
+        Float => v.is_number(),
+        Accuracy => match v {
+            Value::Bool(_) => true,
+            Value::Number(n) => n.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)),
+            _ => false,
+        },
+        Asn => v
+            .as_i64()
+            .map(|n| n as i128)
+            .or_else(|| v.as_u64().map(|n| n as i128))
+            .is_some_and(|n| n > 0 && n <= 4294967295),
+        IpAddress => s(v).is_some_and(ip_is_valid),
+        IpNetwork => s(v).is_some_and(|x| parse_network(x, true).is_some()),
+        Fqdn => s(v).is_some_and(fqdn_is_valid),
+        Url => s(v).is_some_and(url_is_valid),
+        DateTime => s(v).is_some_and(timeparse::is_intelmq_iso),
+        Json => s(v).is_some_and(|x| serde_json::from_str::<Value>(x).is_ok()),
+        JsonDict => s(v).is_some_and(
+            |x| matches!(serde_json::from_str::<Value>(x), Ok(Value::Object(m)) if !m.is_empty()),
+        ),
+        Registry => {
+            s(v).is_some_and(|x| matches!(x, "AFRINIC" | "APNIC" | "ARIN" | "LACNIC" | "RIPE"))
+        }
+        Tlp => s(v).is_some_and(|x| matches!(x, "WHITE" | "GREEN" | "AMBER" | "RED")),
+        ClassificationTaxonomy => s(v).is_some_and(|x| h.taxonomies.iter().any(|t| t == x)),
+        ClassificationType => s(v).is_some_and(|x| h.taxonomy_of_type.contains_key(x)),
+    }
+}
+
+/// IntelMQ's `sanitize(value)` for type `t`: the normal form, or `None`.
+pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
+    use FieldType::*;
+    let h = harmonization();
+    let string = |x: std::string::String| Some(Value::String(x));
+    match t {
+        String => generic_sanitize(v).map(Value::String),
+        LowercaseString => string_case(v, true).map(Value::String),
+        UppercaseString => string_case(v, false).map(Value::String),
+        Base64 => match v {
+            Value::String(x) => string(base64::engine::general_purpose::STANDARD.encode(x)),
+            _ => None,
+        },
+        Boolean => match v {
+            Value::Bool(b) => Some(Value::Bool(*b)),
+            Value::String(x) => match py_strip(x).to_lowercase().as_str() {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            Value::Number(n) => match n.as_i64() {
+                Some(0) if !n.is_f64() => Some(Value::Bool(false)),
+                Some(1) if !n.is_f64() => Some(Value::Bool(true)),
+                _ => None,
+            },
+            _ => None,
+        },
+        Integer => py_int(v).map(Value::from),
+        Float => py_float(v).and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
+        Accuracy => {
+            let f = match v {
+                Value::Bool(b) => Some(if *b { 100.0 } else { 0.0 }),
+                other => py_float(other).filter(|f| (0.0..=100.0).contains(f)),
+            }?;
+            serde_json::Number::from_f64(f).map(Value::Number)
+        }
+        Asn => {
+            let v2;
+            let v = match v {
+                Value::String(x) if x.len() >= 2 && x[..2].eq_ignore_ascii_case("as") => {
+                    v2 = Value::String(x[2..].to_string());
+                    &v2
+                }
+                other => other,
+            };
+            py_int(v)
+                .filter(|&n| n > 0 && n <= 4294967295)
+                .map(Value::from)
+        }
+        IpAddress => ip_sanitize(v).map(Value::String),
+        IpNetwork => {
+            let x = generic_sanitize(v)?;
+            parse_network(&x, false).map(Value::String)
+        }
+        Fqdn => fqdn_sanitize(v).map(Value::String),
+        Url => url_sanitize(v).map(Value::String),
+        DateTime => match v {
+            Value::String(x) => timeparse::sanitize(x).map(Value::String),
+            _ => None,
+        },
+        Json => match v {
+            Value::Null => None,
+            Value::String(x) => {
+                let x = py_strip(x);
+                if !x.is_empty() && serde_json::from_str::<Value>(x).is_ok() {
+                    string(x.to_string())
+                } else {
+                    string(py_json_dumps(&Value::String(x.to_string()), true))
+                }
+            }
+            other => string(py_json_dumps(other, true)),
+        },
+        JsonDict => {
+            if !truthy(v) {
+                return None;
+            }
+            match v {
+                Value::String(x) => {
+                    let x = py_strip(x);
+                    if is_valid(JsonDict, &Value::String(x.to_string())) {
+                        string(x.to_string())
+                    } else {
+                        string(py_json_dumps(&Value::String(x.to_string()), true))
+                    }
+                }
+                other => string(py_json_dumps(other, true)),
+            }
+        }
+        Registry => {
+            let x = string_case(v, false)?;
+            string(if x == "RIPENCC" || x == "RIPE-NCC" {
+                "RIPE".into()
+            } else {
+                x
+            })
+        }
+        Tlp => {
+            let x = string_case(v, false)?;
+            // ^(TLP:?)?\s*
+            let rest = x
+                .strip_prefix("TLP")
+                .map(|r| r.strip_prefix(':').unwrap_or(r));
+            let rest = rest.unwrap_or(&x).trim_start();
+            string(if rest == "YELLOW" {
+                "AMBER".into()
+            } else {
+                rest.to_string()
+            })
+        }
+        ClassificationTaxonomy => {
+            let x = string_case(v, true)?;
+            let x = h.taxonomy_aliases.get(&x).cloned().unwrap_or(x);
+            string(py_strip(&x).to_string()).filter(truthy)
+        }
+        ClassificationType => {
+            let x = string_case(v, true)?;
+            let x = h.type_aliases.get(&x).cloned().unwrap_or(x);
+            string(py_strip(&x).to_string()).filter(truthy)
+        }
+    }
+}
+
+fn is_lower(x: &str) -> bool {
+    if x.is_ascii() {
+        !x.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        x.to_lowercase() == x
+    }
+}
+
+fn is_upper(x: &str) -> bool {
+    if x.is_ascii() {
+        !x.bytes().any(|b| b.is_ascii_lowercase())
+    } else {
+        x.to_uppercase() == x
+    }
+}
+
+/// `LowercaseString`/`UppercaseString.sanitize`: only strings; case-mapped, then
+/// `String.sanitize` (strip; empty -> None).
+fn string_case(v: &Value, lower: bool) -> Option<String> {
+    let x = v.as_str()?;
+    let mapped = if lower {
+        x.to_lowercase()
+    } else {
+        x.to_uppercase()
+    };
+    let stripped = py_strip(&mapped);
+    (!stripped.is_empty()).then(|| stripped.to_string())
+}
+
+/// Python's `int(value)` for a JSON value.
+pub fn py_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Bool(b) => Some(*b as i64),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.trunc() as i64)
+        }),
+        Value::String(x) => {
+            let t = py_strip(x);
+            let t = if t.contains('_') {
+                // Python accepts single underscores between digits.
+                if t.starts_with('_') || t.ends_with('_') || t.contains("__") {
+                    return None;
+                }
+                std::borrow::Cow::Owned(t.replace('_', ""))
+            } else {
+                std::borrow::Cow::Borrowed(t)
+            };
+            let digits = t.strip_prefix(['+', '-']).unwrap_or(&t);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            t.parse::<i64>().ok()
+        }
+        _ => None,
+    }
+}
+
+/// Python's `float(value)` for a JSON value (NaN and infinities cannot be written as
+/// JSON, so they count as failures).
+pub fn py_float(v: &Value) -> Option<f64> {
+    let f = match v {
+        Value::Bool(b) => Some(*b as i64 as f64),
+        Value::Number(n) => n.as_f64(),
+        Value::String(x) => {
+            let t = py_strip(x).replace('_', "");
+            let lower = t.to_ascii_lowercase();
+            if lower.contains("inf") || lower.contains("nan") {
+                None
+            } else {
+                t.parse::<f64>().ok()
+            }
+        }
+        _ => None,
+    }?;
+    f.is_finite().then_some(f)
+}
+
+/// Lenient base64 decoding like Python's `b64decode(validate=False)`: characters
+/// outside the alphabet are discarded, padding must be right.
+pub fn b64_lenient_decode(x: &str) -> Option<Vec<u8>> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if let Ok(d) = engine.decode(x) {
+        return Some(d);
+    }
+    let filtered: Vec<u8> = x
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/' || *b == b'=')
+        .collect();
+    // Python stops at the first padded quad; data after '=' padding is an error
+    // unless it is more padding.
+    engine.decode(&filtered).ok()
+}
+
+/// The `raw` field's bytes.
+pub fn b64_decode_raw(x: &str) -> Option<Vec<u8>> {
+    b64_lenient_decode(x)
+}
+
+fn ip_is_valid(x: &str) -> bool {
+    if x.is_empty() || x.contains('%') {
+        return false;
+    }
+    match x.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => !a.is_unspecified(),
+        Ok(IpAddr::V6(_)) => true,
+        Err(_) => false,
+    }
+}
+
+/// `IPAddress.sanitize`.
+fn ip_sanitize(v: &Value) -> Option<String> {
+    let from_int = |n: u128| -> Option<String> {
+        if n <= u32::MAX as u128 {
+            Some(std::net::Ipv4Addr::from(n as u32).to_string())
+        } else {
+            Some(std::net::Ipv6Addr::from(n).to_string())
+        }
+    };
+    match v {
+        Value::Number(n) if !n.is_f64() => {
+            return n.as_u64().and_then(|u| from_int(u as u128));
+        }
+        _ => {}
+    }
+    let x = generic_sanitize(v)?;
+    // Integers given as strings.
+    if !x.is_empty()
+        && x.bytes().all(|b| b.is_ascii_digit())
+        && !(x.len() > 1 && x.starts_with('0'))
+    {
+        return x.parse::<u128>().ok().and_then(from_int);
+    }
+    let x = x.split('%').next().unwrap_or("");
+    let (addr, prefix) = match x.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (x, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    match prefix {
+        None => Some(ip.to_string()),
+        Some(p) => {
+            let n: u32 = parse_prefix(p, ip.is_ipv4())?;
+            // Only a single-address network is an address; with strict parsing a
+            // shorter prefix with host bits set is an error, without them it is a
+            // network of many addresses: both are rejected.
+            (n == max).then(|| ip.to_string())
+        }
+    }
+}
+
+/// A prefix length as Python's `ipaddress` accepts it: decimal digits, or for IPv4
+/// a netmask / hostmask in dotted form.
+fn parse_prefix(p: &str, v4: bool) -> Option<u32> {
+    if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 3 {
+        let n: u32 = p.parse().ok()?;
+        return (n <= if v4 { 32 } else { 128 }).then_some(n);
+    }
+    if v4 {
+        let m: std::net::Ipv4Addr = p.parse().ok()?;
+        let bits = u32::from(m);
+        if bits.leading_ones() + bits.trailing_zeros() == 32 {
+            return Some(bits.leading_ones());
+        }
+        let inv = !bits;
+        if inv.leading_ones() + inv.trailing_zeros() == 32 {
+            return Some(inv.leading_ones());
+        }
+    }
+    None
+}
+
+/// Python's `ip_network(x, strict)`, normalised to its string form.
+pub fn parse_network(x: &str, strict: bool) -> Option<String> {
+    let (addr, prefix) = match x.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (x, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let n = match prefix {
+        None => max,
+        Some(p) => parse_prefix(p, ip.is_ipv4())?,
+    };
+    let net = ipnetwork::IpNetwork::new(ip, n as u8).ok()?;
+    if strict && net.network() != ip {
+        return None;
+    }
+    Some(format!("{}/{}", net.network(), n))
+}
+
+/// Python's `idna` codec (IDNA 2003) followed by `.lower()`, for FQDN sanitation.
+pub fn idna_encode(x: &str) -> Option<String> {
+    if x.is_ascii() {
+        // ASCII labels pass through; the codec only checks their length.
+        let trimmed = x.strip_suffix('.').unwrap_or(x);
+        if trimmed.split('.').any(|l| l.is_empty() || l.len() > 63) {
+            return None;
+        }
+        return Some(x.to_string());
+    }
+    let out = idna::domain_to_ascii(x).ok()?;
+    Some(out)
+}
+
+fn fqdn_is_valid(x: &str) -> bool {
+    if x.is_empty()
+        || x.starts_with('.')
+        || x.ends_with('.')
+        || x.contains([':', '/', '?', '#'])
+        || !is_lower(x)
+        || ip_is_valid(x)
+    {
+        return false;
+    }
+    idna_encode(x).is_some_and(|e| e == x)
+}
+
+fn fqdn_sanitize(v: &Value) -> Option<String> {
+    let x = generic_sanitize(v)?;
+    let x = x.trim_matches('.');
+    if x.is_empty() {
+        return None;
+    }
+    idna_encode(x).map(|e| e.to_lowercase())
+}
+
+fn url_is_valid(x: &str) -> bool {
+    if x.is_empty() || x.starts_with(char::is_whitespace) {
+        return false;
+    }
+    let cleaned = pyurl::clean(x);
+    matches!(pyurl::urlsplit(&cleaned), Ok(r) if !r.netloc.is_empty())
+}
+
+fn url_sanitize(v: &Value) -> Option<String> {
+    let x = generic_sanitize(v)?;
+    if x.is_empty() {
+        return None;
+    }
+    let x = x
+        .replace("hxxp://", "http://")
+        .replace("hxxps://", "https://");
+    let cleaned = pyurl::clean(&x).into_owned();
+    let r = pyurl::urlsplit(&cleaned).ok()?;
+    if r.scheme == "file" && r.netloc.is_empty() {
+        let fixed = pyurl::SplitResult {
+            netloc: "localhost",
+            ..r
+        };
+        return Some(fixed.unsplit());
+    }
+    (!r.netloc.is_empty()).then_some(x)
+}
+
+/// Parse a JSONDict value (already valid) into its items, for flattening.
+pub fn jsondict_items(x: &str) -> Option<Map<String, Value>> {
+    match serde_json::from_str::<Value>(x) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}

@@ -1,0 +1,634 @@
+//! Messages: IntelMQ's `Event` and `Report`, and their wire format.
+//!
+//! # Wire format
+//!
+//! One JSON object per line (NDJSON, UTF-8), exactly as IntelMQ puts messages on its
+//! Redis queues and into its dump files:
+//!
+//! ```json
+//! {"feed.name":"Feodo Tracker","source.ip":"192.0.2.1","classification.type":"c2-server","extra.first_seen":"2024-01-01","raw":"eyJp...","__type":"Event"}
+//! ```
+//!
+//! * Keys are the flat, dotted field names of the data format (see
+//!   [`crate::harmonization`]); there is no nesting by dots. `extra` is the one
+//!   open-ended field: `extra.<name>` keys may hold any JSON value. On input an
+//!   `"extra"` key holding an object (or a JSON string of one) is flattened into
+//!   `extra.*` keys, as IntelMQ does.
+//! * `"__type"` is `"Event"` or `"Report"`. It is optional on input (each tool knows
+//!   what it expects: reports for `imq-parse`, events for the others) and always
+//!   written on output, last, as IntelMQ writes it.
+//! * Values have the JSON type of their field's type: strings (IPs, FQDNs, URLs,
+//!   timestamps as `2024-01-01T00:00:00+00:00` in UTC, classification values),
+//!   integers (ASN, ports), floats (coordinates, accuracy), booleans. `raw` is the
+//!   base64 of the original bytes. `output` holds a JSON document as a string.
+//! * Reading a line applies IntelMQ's rules: a value that is valid as given is kept;
+//!   otherwise it is sanitized (e.g. `"AS64496"` -> `64496`, `"hxxp://x"` ->
+//!   `"http://x"`, `"192.0.2.1/32"` -> `"192.0.2.1"`); values `null`, `""`, `"-"`
+//!   and `"N/A"` are dropped; an unknown key or a value that stays invalid rejects
+//!   the line (it goes to the dump, see [`crate::dump`]).
+//! * Output is compact JSON with non-ASCII characters written as UTF-8; fields keep
+//!   the order in which they were added.
+
+use crate::harmonization::{
+    self, harmonization, is_ignored, is_valid, jsondict_items, sanitize, FieldType, MsgType,
+};
+use crate::pyfmt::{py_repr, py_str};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a field could not be set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldError {
+    /// The key is not part of the data format (or not of this message class).
+    InvalidKey { key: String, reason: &'static str },
+    /// The key is set already and overwriting was not asked for.
+    KeyExists { key: String },
+    /// The value is not valid for the field, even after sanitation.
+    InvalidValue {
+        key: String,
+        value: String,
+        reason: Option<String>,
+    },
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldError::InvalidKey { key, reason } => write!(f, "invalid key {key:?}: {reason}"),
+            FieldError::KeyExists { key } => write!(f, "key {key:?} already exists"),
+            FieldError::InvalidValue { key, value, reason } => {
+                write!(f, "invalid value {value} for key {key:?}")?;
+                if let Some(r) = reason {
+                    write!(f, ": {r}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// How [`Message::add_with`] treats sanitation and an existing value, as IntelMQ's
+/// `Message.add(sanitize=, overwrite=)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Add {
+    /// Run the type's sanitation before validating (IntelMQ's default: true).
+    pub sanitize: bool,
+    /// `None`: an existing key is an error; `Some(true)`: replace it;
+    /// `Some(false)`: keep the old value silently.
+    pub overwrite: Option<bool>,
+}
+
+impl Default for Add {
+    fn default() -> Self {
+        Add {
+            sanitize: true,
+            overwrite: None,
+        }
+    }
+}
+
+/// An IntelMQ message: an ordered set of harmonized fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    ty: MsgType,
+    fields: Vec<(Cow<'static, str>, Value)>,
+}
+
+/// Fields an event inherits from the report it was parsed from.
+pub const REPORT_INHERITED: [&str; 8] = [
+    "feed.accuracy",
+    "feed.code",
+    "feed.documentation",
+    "feed.name",
+    "feed.provider",
+    "feed.url",
+    "rtir_id",
+    "time.observation",
+];
+
+impl Message {
+    pub fn new(ty: MsgType) -> Message {
+        Message {
+            ty,
+            fields: Vec::with_capacity(24),
+        }
+    }
+
+    pub fn event() -> Message {
+        Message::new(MsgType::Event)
+    }
+
+    pub fn report() -> Message {
+        Message::new(MsgType::Report)
+    }
+
+    /// A new event carrying the report's feed fields, `rtir_id` and
+    /// `time.observation` (IntelMQ's `Event(report)`).
+    pub fn event_from_report(report: &Message) -> Message {
+        let mut ev = Message::event();
+        for k in REPORT_INHERITED {
+            if let Some(v) = report.get(k) {
+                ev.fields.push((Cow::Borrowed(k), v.clone()));
+            }
+        }
+        ev
+    }
+
+    pub fn msg_type(&self) -> MsgType {
+        self.ty
+    }
+
+    /// Change the class (IntelMQ's `Report(event)` keeps only report fields).
+    pub fn set_type(&mut self, ty: MsgType) {
+        self.ty = ty;
+        if ty == MsgType::Report {
+            let h = harmonization();
+            self.fields.retain(|(k, _)| h.lookup(ty, k).is_some());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.fields.iter().position(|(k, _)| k == key)
+    }
+
+    /// The value of a field.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The value of a field when it is a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
+    }
+
+    /// Is the field set? `"extra"` asks for any `extra.*` field, as in IntelMQ.
+    pub fn contains(&self, key: &str) -> bool {
+        if key == "extra" {
+            return self.fields.iter().any(|(k, _)| k.starts_with("extra."));
+        }
+        self.position(key).is_some()
+    }
+
+    /// Fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(k, _)| k.as_ref())
+    }
+
+    /// Remove a field; `"extra"` removes every `extra.*` field.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        if key == "extra" {
+            let before = self.fields.len();
+            self.fields.retain(|(k, _)| !k.starts_with("extra."));
+            return (before != self.fields.len()).then_some(Value::Null);
+        }
+        let i = self.position(key)?;
+        Some(self.fields.remove(i).1)
+    }
+
+    /// IntelMQ's `add(key, value)`: sanitize, validate, error when the key is set.
+    /// `Ok(false)` when the value is one IntelMQ ignores (`None`, `""`, `"-"`, `"N/A"`).
+    pub fn add(&mut self, key: &str, value: impl Into<Value>) -> Result<bool, FieldError> {
+        self.add_with(key, value.into(), Add::default())
+    }
+
+    /// IntelMQ's `add(key, value, overwrite=True)`.
+    pub fn set(&mut self, key: &str, value: impl Into<Value>) -> Result<bool, FieldError> {
+        self.add_with(
+            key,
+            value.into(),
+            Add {
+                sanitize: true,
+                overwrite: Some(true),
+            },
+        )
+    }
+
+    /// IntelMQ's `change(key, value)`: like `set`, but the key must exist.
+    pub fn change(&mut self, key: &str, value: impl Into<Value>) -> Result<bool, FieldError> {
+        if !self.contains(key) {
+            return Err(FieldError::InvalidKey {
+                key: key.into(),
+                reason: "key does not exist",
+            });
+        }
+        self.set(key, value)
+    }
+
+    /// IntelMQ's `update(dict)`: every item as it comes, overwriting.
+    pub fn update(&mut self, other: &Message) -> Result<(), FieldError> {
+        for (k, v) in other.iter() {
+            self.set(k, v.clone())?;
+        }
+        Ok(())
+    }
+
+    /// IntelMQ's `Message.add` with all its options.
+    pub fn add_with(&mut self, key: &str, value: Value, opt: Add) -> Result<bool, FieldError> {
+        let exists = self.contains(key);
+        if opt.overwrite.is_none() && exists {
+            return Err(FieldError::KeyExists { key: key.into() });
+        }
+        if opt.overwrite == Some(false) && exists {
+            return Ok(false);
+        }
+        if is_ignored(&value) {
+            if opt.overwrite == Some(true) && exists {
+                self.remove(key);
+            }
+            return Ok(false);
+        }
+        let h = harmonization();
+        let Some((spec, subitem)) = h.lookup(self.ty, key) else {
+            return Err(FieldError::InvalidKey {
+                key: key.into(),
+                reason: if harmonization::is_valid_key_syntax(key) {
+                    "this key is not allowed by the harmonization configuration"
+                } else {
+                    "does not match regular expression ^[a-z_][a-z_0-9]+(\\.[a-z_0-9]+)*$"
+                },
+            });
+        };
+        let value = if subitem || !opt.sanitize {
+            value
+        } else {
+            match sanitize(spec.ty, &value) {
+                Some(v) => v,
+                None => return Err(invalid(key, &value, None)),
+            }
+        };
+        if !subitem {
+            check_value(spec, &value).map_err(|r| invalid(key, &value, Some(r)))?;
+        }
+        if spec.ty == FieldType::JsonDict && !subitem {
+            // `extra` given whole: flatten into extra.* items.
+            if opt.overwrite == Some(true) {
+                self.remove(key);
+            }
+            let items = value.as_str().and_then(jsondict_items).unwrap_or_default();
+            for (k, v) in items {
+                // IntelMQ keeps empty values inside `extra` (backwards compatibility),
+                // but drops them for any other JSONDict field.
+                if key != "extra" && (is_ignored(&v) || is_empty_container(&v)) {
+                    continue;
+                }
+                let full = format!("{key}.{k}");
+                self.put(Cow::Owned(full), v);
+            }
+            return Ok(true);
+        }
+        let name: Cow<'static, str> = if subitem {
+            Cow::Owned(key.to_string())
+        } else {
+            Cow::Borrowed(spec.name)
+        };
+        self.put(name, value);
+        Ok(true)
+    }
+
+    /// Insert or replace without any checks (values known to be valid).
+    fn put(&mut self, key: Cow<'static, str>, value: Value) {
+        match self.position(&key) {
+            Some(i) => self.fields[i].1 = value,
+            None => self.fields.push((key, value)),
+        }
+    }
+
+    /// Is `value` acceptable for `key` (after sanitation when asked)? IntelMQ's
+    /// `Message.is_valid`.
+    pub fn is_valid_value(&self, key: &str, value: &Value, sanitize_first: bool) -> bool {
+        if is_ignored(value) {
+            return false;
+        }
+        let Some((spec, subitem)) = harmonization().lookup(self.ty, key) else {
+            return false;
+        };
+        if subitem {
+            return true;
+        }
+        let v = if sanitize_first {
+            match sanitize(spec.ty, value) {
+                Some(v) => v,
+                None => return false,
+            }
+        } else {
+            value.clone()
+        };
+        check_value(spec, &v).is_ok()
+    }
+
+    /// Add one field of a message read from the wire, as IntelMQ's message
+    /// constructor does: keep the value if valid as given, else sanitize it.
+    fn add_wire(&mut self, key: &str, value: Value) -> Result<(), FieldError> {
+        if is_ignored(&value) {
+            return Ok(());
+        }
+        let h = harmonization();
+        if let Some((spec, false)) = h.lookup(self.ty, key) {
+            if spec.ty != FieldType::JsonDict && check_value(spec, &value).is_ok() {
+                // Fast path: already normal, as nearly every value coming from
+                // another imq or IntelMQ stage is.
+                self.put(Cow::Borrowed(spec.name), value);
+                return Ok(());
+            }
+        }
+        let opt = Add {
+            sanitize: false,
+            overwrite: Some(true),
+        };
+        match self.add_with(key, value.clone(), opt) {
+            Ok(_) => Ok(()),
+            Err(FieldError::InvalidValue { .. }) => self
+                .add_with(
+                    key,
+                    value,
+                    Add {
+                        sanitize: true,
+                        overwrite: Some(true),
+                    },
+                )
+                .map(|_| ()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Build a message from a decoded JSON object with IntelMQ's reading rules.
+    pub fn from_map(map: Map<String, Value>, default: MsgType) -> Result<Message, InputError> {
+        let ty = match map.get("__type") {
+            None => default,
+            Some(Value::String(t)) => {
+                MsgType::from_name(t).ok_or_else(|| InputError::BadType(t.clone()))?
+            }
+            Some(other) => return Err(InputError::BadType(other.to_string())),
+        };
+        let mut msg = Message::new(ty);
+        for (k, v) in map {
+            if k == "__type" {
+                continue;
+            }
+            msg.add_wire(&k, v).map_err(InputError::Field)?;
+        }
+        Ok(msg)
+    }
+
+    /// Decode one wire line.
+    pub fn from_json(line: &[u8], default: MsgType) -> Result<Message, InputError> {
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let msg = MessageSeed { default }
+            .deserialize(&mut de)
+            .map_err(classify_json_error)?;
+        de.end().map_err(|e| InputError::Json(e.to_string()))?;
+        msg
+    }
+
+    /// Append the wire form (compact JSON, `__type` last) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (k, v) in &self.fields {
+            // Keys passed the key syntax check: nothing to escape.
+            out.push(b'"');
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b"\":");
+            serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail");
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"__type\":\"");
+        out.extend_from_slice(self.ty.name().as_bytes());
+        out.extend_from_slice(b"\"}");
+    }
+
+    /// The wire form as a string.
+    pub fn to_json(&self) -> String {
+        let mut v = Vec::with_capacity(512);
+        self.write_json(&mut v);
+        String::from_utf8(v).expect("JSON is UTF-8")
+    }
+
+    /// The fields as a JSON object (without `__type`).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    /// IntelMQ's `Message.hash()`: SHA-256 over sorted `key\xc0repr(value)\xc0`,
+    /// `time.observation` always left out. `whitelist`: only `keys`; otherwise all
+    /// but `keys`.
+    pub fn hash(&self, keys: &[&str], whitelist: bool) -> String {
+        use sha2::{Digest, Sha256};
+        let mut items: Vec<(&str, &Value)> = self.iter().collect();
+        items.sort_by(|a, b| a.0.cmp(b.0));
+        let mut h = Sha256::new();
+        for (k, v) in items {
+            if k == "time.observation" || keys.contains(&k) != whitelist {
+                continue;
+            }
+            h.update(k.as_bytes());
+            h.update([0xc0]);
+            h.update(py_repr(v).as_bytes());
+            h.update([0xc0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn is_empty_container(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+fn invalid(key: &str, value: &Value, reason: Option<String>) -> FieldError {
+    FieldError::InvalidValue {
+        key: key.to_string(),
+        value: py_repr(value),
+        reason,
+    }
+}
+
+/// Type validity plus the field's length/regex constraints (IntelMQ's
+/// `__is_valid_value`).
+fn check_value(spec: &harmonization::FieldSpec, v: &Value) -> Result<(), String> {
+    if !is_valid(spec.ty, v) {
+        return Err(format!("not a valid {}", spec.ty.name()));
+    }
+    if spec.length.is_none() && spec.regex.is_none() && spec.iregex.is_none() {
+        return Ok(());
+    }
+    let text: Cow<str> = match v {
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(py_str(other)),
+    };
+    if let Some(max) = spec.length {
+        let n = text.chars().count();
+        if n > max {
+            return Err(format!("too long: {n} > {max}"));
+        }
+    }
+    if let Some(r) = &spec.regex {
+        if !r.is_match(&text) {
+            return Err("regex did not match".into());
+        }
+    }
+    if let Some(r) = &spec.iregex {
+        if !r.is_match(&text) {
+            return Err("regex (case insensitive) did not match".into());
+        }
+    }
+    Ok(())
+}
+
+/// Why an input line is not a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputError {
+    /// Not JSON, or not one JSON object.
+    Json(String),
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// `__type` is neither "Event" nor "Report".
+    BadType(String),
+    /// A field failed.
+    Field(FieldError),
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::Json(e) => write!(f, "invalid JSON: {e}"),
+            InputError::NotAnObject => write!(f, "not a JSON object"),
+            InputError::BadType(t) => write!(f, "invalid __type {t:?}: expected Event or Report"),
+            InputError::Field(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn classify_json_error(e: serde_json::Error) -> InputError {
+    let text = e.to_string();
+    if text.starts_with(NOT_OBJECT) {
+        return InputError::NotAnObject;
+    }
+    InputError::Json(text)
+}
+
+const NOT_OBJECT: &str = "not a JSON object";
+
+/// Decodes a wire line straight into a [`Message`], field by field, so that known
+/// keys are never allocated and no intermediate map is built.
+struct MessageSeed {
+    default: MsgType,
+}
+
+impl<'de> DeserializeSeed<'de> for MessageSeed {
+    type Value = Result<Message, InputError>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(MessageVisitor {
+            default: self.default,
+        })
+    }
+}
+
+struct MessageVisitor {
+    default: MsgType,
+}
+
+struct KeyCow<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for KeyCow<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyCow<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(KeyCow(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeyCow(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Visitor<'de> for MessageVisitor {
+    type Value = Result<Message, InputError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // `__type` may come last (IntelMQ writes it last), so the fields are read
+        // first and checked against the class once it is known.
+        let mut pending: Vec<(KeyCow<'de>, Value)> = Vec::with_capacity(24);
+        let mut ty = self.default;
+        let mut bad_type = None;
+        while let Some(k) = map.next_key::<KeyCow<'de>>()? {
+            if k.0 == "__type" {
+                let v: Value = map.next_value()?;
+                match v.as_str().and_then(MsgType::from_name) {
+                    Some(t) => ty = t,
+                    None => {
+                        bad_type = Some(v.as_str().map(str::to_string).unwrap_or(v.to_string()))
+                    }
+                }
+                continue;
+            }
+            let v: Value = map.next_value()?;
+            pending.push((k, v));
+        }
+        if let Some(t) = bad_type {
+            return Ok(Err(InputError::BadType(t)));
+        }
+        let mut msg = Message::new(ty);
+        for (k, v) in pending {
+            if let Err(e) = msg.add_wire(&k.0, v) {
+                return Ok(Err(InputError::Field(e)));
+            }
+        }
+        Ok(Ok(msg))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(de::Error::custom(NOT_OBJECT))
+    }
+}

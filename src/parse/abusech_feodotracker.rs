@@ -1,0 +1,66 @@
+//! abuse.ch Feodo Tracker: a JSON list of botnet C2 servers
+//! (IntelMQ `intelmq.bots.parsers.abusech.parser_feodotracker`).
+
+use super::{Params, Parser, Records};
+use crate::message::Message;
+use crate::pyfmt::py_json_dumps;
+use crate::stream::Fail;
+use crate::timeparse;
+use serde_json::Value;
+
+pub struct Feodo;
+
+pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
+    Ok(Box::new(Feodo))
+}
+
+/// `add(..., raise_failure=False)`: a value that does not fit is left out.
+fn soft(ev: &mut Message, key: &str, v: Option<&Value>) {
+    if let Some(v) = v {
+        let _ = ev.add(key, v.clone());
+    }
+}
+
+impl Parser for Feodo {
+    fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
+        let list: Vec<Value> = serde_json::from_slice(data)
+            .map_err(|e| Fail::Reject(format!("feed is not a JSON list: {e}")))?;
+        for item in list {
+            let raw = py_json_dumps(&Value::Array(vec![item.clone()]), false);
+            let result = event(&item, out);
+            out.record(raw.as_bytes(), result)?;
+        }
+        Ok(())
+    }
+}
+
+fn event(line: &Value, out: &Records) -> Result<Vec<Message>, Fail> {
+    let mut ev = out.new_event();
+    let get = |k: &str| line.get(k).filter(|v| !v.is_null());
+    let nonempty = |k: &str| get(k).filter(|v| v.as_str() != Some(""));
+    if let Some(first) = nonempty("first_seen").and_then(Value::as_str) {
+        if let Ok(t) = timeparse::strptime(first, "%Y-%m-%d %H:%M:%S") {
+            let _ = ev.add("time.source", timeparse::to_iso(&t.to_utc()));
+        }
+    } else if let Some(last) = nonempty("last_online").and_then(Value::as_str) {
+        if let Ok(t) = timeparse::strptime(last, "%Y-%m-%d") {
+            let _ = ev.add("time.source", timeparse::to_iso(&t.to_utc()));
+        }
+    }
+    ev.add("classification.type", "c2-server")?;
+    ev.add(
+        "source.ip",
+        get("ip_address").cloned().unwrap_or(Value::Null),
+    )?;
+    ev.add("source.port", get("port").cloned().unwrap_or(Value::Null))?;
+    soft(&mut ev, "source.asn", get("as_number"));
+    soft(&mut ev, "source.as_name", get("as_name"));
+    soft(&mut ev, "source.geolocation.cc", get("country"));
+    soft(&mut ev, "source.reverse_dns", get("hostname"));
+    soft(&mut ev, "malware.name", get("malware"));
+    soft(&mut ev, "extra.last_online", get("last_online"));
+    soft(&mut ev, "status", get("status"));
+    let raw = py_json_dumps(&Value::Array(vec![line.clone()]), false);
+    ev.add("raw", raw)?;
+    Ok(vec![ev])
+}

@@ -1,0 +1,301 @@
+//! `imq-parse`: feed parsers, turning reports into events.
+//!
+//! A parser is one file in this folder implementing [`Parser`], plus one entry in
+//! [`REGISTRY`]. The shared [`ParseStage`] handles what IntelMQ's `ParserBot` does
+//! around every parser: decoding the report's `raw`, creating events that inherit
+//! the report's feed fields, counting records, and sending a record that fails to
+//! the dump as a report holding just that record (so that a fixed dump can be
+//! parsed again with `--from-dump`).
+
+pub mod abusech_feodotracker;
+
+use crate::harmonization::{b64_decode_raw, MsgType};
+use crate::message::Message;
+use crate::stream::{Emit, Fail, Stage};
+use base64::Engine;
+use serde_json::{Map, Value};
+use std::io;
+
+/// A feed parser.
+pub trait Parser {
+    /// Parse one report: `data` is its decoded `raw`. Call `out.record` for every
+    /// record of the feed.
+    fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail>;
+}
+
+/// Parameters as IntelMQ gives them (runtime.yaml `parameters`).
+pub type Params = Map<String, Value>;
+
+/// A registry entry.
+pub struct Entry {
+    /// Our short name (`imq-parse NAME`).
+    pub name: &'static str,
+    /// The IntelMQ module this parser is equivalent to.
+    pub intelmq: &'static str,
+    pub description: &'static str,
+    pub build: fn(&Params) -> anyhow::Result<Box<dyn Parser>>,
+}
+
+/// Every parser. Keep sorted by name.
+pub const REGISTRY: &[Entry] = &[Entry {
+    name: "abusech-feodotracker",
+    intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
+    description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
+    build: abusech_feodotracker::build,
+}];
+
+/// Find a parser by our name or its IntelMQ module name.
+pub fn find(name: &str) -> Option<&'static Entry> {
+    let norm = name.replace('_', "-");
+    REGISTRY.iter().find(|e| {
+        e.name == norm || e.intelmq == name || e.name.split('-').next_back() == Some(&norm)
+    })
+}
+
+/// What a parser uses to emit the events of a report.
+pub struct Records<'a, 'b> {
+    emit: &'a mut Emit<'b>,
+    report: &'a Message,
+    default_fields: &'a [(String, Value)],
+    copy_fields: &'a [String],
+    n: u64,
+}
+
+impl Records<'_, '_> {
+    /// The report being parsed.
+    pub fn report(&self) -> &Message {
+        self.report
+    }
+
+    /// A new event inheriting the report's feed fields (IntelMQ `new_event(report)`).
+    pub fn new_event(&self) -> Message {
+        let mut ev = Message::event_from_report(self.report);
+        for k in self.copy_fields {
+            if let Some(v) = self.report.get(k) {
+                let _ = ev.set(k, v.clone());
+            }
+        }
+        ev
+    }
+
+    /// Account for one feed record: its events, or why it failed. `raw` is the
+    /// record as IntelMQ's `recover_line` rebuilds it (what goes to the dump).
+    pub fn record(&mut self, raw: &[u8], result: Result<Vec<Message>, Fail>) -> Result<(), Fail> {
+        self.n += 1;
+        self.emit.count_input(1);
+        match result {
+            Ok(events) => {
+                for mut ev in events {
+                    for (k, v) in self.default_fields {
+                        let _ = ev.add_with(
+                            k,
+                            v.clone(),
+                            crate::message::Add {
+                                sanitize: true,
+                                overwrite: Some(false),
+                            },
+                        );
+                    }
+                    self.emit.send(&ev)?;
+                }
+                Ok(())
+            }
+            Err(Fail::Reject(reason)) => {
+                let mut dumped = self.report.clone();
+                let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+                dumped.set("raw", Value::String(b64.clone())).ok();
+                // `set` sanitizes (re-encodes); put the encoded bytes as they are.
+                let _ = dumped.add_with(
+                    "raw",
+                    Value::String(b64),
+                    crate::message::Add {
+                        sanitize: false,
+                        overwrite: Some(true),
+                    },
+                );
+                let line = dumped.to_json();
+                self.emit.reject(Some(self.n), line.as_bytes(), &reason)?;
+                Ok(())
+            }
+            Err(f) => Err(f),
+        }
+    }
+}
+
+/// The stage running one parser over reports.
+pub struct ParseStage {
+    parser: Box<dyn Parser>,
+    default_fields: Vec<(String, Value)>,
+    copy_fields: Vec<String>,
+}
+
+impl ParseStage {
+    pub fn new(parser: Box<dyn Parser>, params: &Params) -> anyhow::Result<ParseStage> {
+        let mut default_fields = Vec::new();
+        if let Some(Value::Object(m)) = params.get("default_fields") {
+            let mut probe = Message::event();
+            for (k, v) in m {
+                probe
+                    .add(k, v.clone())
+                    .map_err(|e| anyhow::anyhow!("default_fields: {e}"))?;
+                default_fields.push((k.clone(), v.clone()));
+            }
+        }
+        let copy_fields = match params.get("copy_collector_provided_fields") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(ParseStage {
+            parser,
+            default_fields,
+            copy_fields,
+        })
+    }
+}
+
+impl Stage for ParseStage {
+    fn default_type(&self) -> MsgType {
+        MsgType::Report
+    }
+
+    fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
+        // The report line itself is not a record: records are counted one by one.
+        out.count_input(-1);
+        let Some(raw) = msg.get_str("raw") else {
+            // IntelMQ logs a warning and drops such a report; we keep it.
+            out.count_input(1);
+            return Err(Fail::Reject("report without raw field".into()));
+        };
+        let data =
+            b64_decode_raw(raw).ok_or_else(|| Fail::Reject("raw is not valid base64".into()))?;
+        let mut rec = Records {
+            emit: out,
+            report: &msg,
+            default_fields: &self.default_fields,
+            copy_fields: &self.copy_fields,
+            n: 0,
+        };
+        self.parser.parse(&data, &mut rec)
+    }
+}
+
+/// Build a report from raw feed bytes (input that is not NDJSON reports).
+pub fn report_from_raw(data: &[u8], feed: &[(String, String)]) -> Message {
+    let mut r = Message::report();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+    let _ = r.add_with(
+        "raw",
+        Value::String(b64),
+        crate::message::Add {
+            sanitize: false,
+            overwrite: Some(true),
+        },
+    );
+    for (k, v) in feed {
+        let _ = r.set(k, v.as_str());
+    }
+    if !r.contains("time.observation") {
+        let now = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S+00:00")
+            .to_string();
+        let _ = r.set("time.observation", now);
+    }
+    r
+}
+
+/// An io error for a closed output, for parsers that stream.
+pub fn io_fail(e: io::Error) -> Fail {
+    Fail::Fatal(e.into())
+}
+
+/// Does this input hold NDJSON reports (rather than raw feed data)? Looks at the
+/// first line only: a JSON object with `raw` or `"__type": "Report"`.
+pub fn looks_like_reports(head: &[u8]) -> bool {
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(b"");
+    match serde_json::from_slice::<Value>(first) {
+        Ok(Value::Object(m)) => {
+            m.contains_key("raw") || m.get("__type").and_then(Value::as_str) == Some("Report")
+        }
+        _ => false,
+    }
+}
+
+/// A source that turns each raw feed file into one report line.
+pub struct RawReports {
+    inputs: Vec<String>,
+    idx: usize,
+    name: String,
+    feed: Vec<(String, String)>,
+}
+
+impl RawReports {
+    pub fn new(inputs: Vec<String>, feed: Vec<(String, String)>) -> RawReports {
+        let inputs = if inputs.is_empty() {
+            vec!["-".into()]
+        } else {
+            inputs
+        };
+        RawReports {
+            inputs,
+            idx: 0,
+            name: String::new(),
+            feed,
+        }
+    }
+}
+
+impl crate::stream::Source for RawReports {
+    fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<crate::stream::Next> {
+        use std::io::Read;
+        let Some(name) = self.inputs.get(self.idx).cloned() else {
+            return Ok(crate::stream::Next::End);
+        };
+        self.idx += 1;
+        let mut data = Vec::new();
+        if name == "-" {
+            io::stdin().lock().read_to_end(&mut data)?;
+            self.name = "<stdin>".into();
+        } else {
+            std::fs::File::open(&name)
+                .and_then(|mut f| f.read_to_end(&mut data))
+                .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+            self.name = name;
+        }
+        buf.clear();
+        report_from_raw(&data, &self.feed).write_json(buf);
+        Ok(crate::stream::Next::Line)
+    }
+    fn pos(&self) -> crate::stream::Pos<'_> {
+        crate::stream::Pos {
+            input: &self.name,
+            line: 1,
+        }
+    }
+    fn idle(&self) -> bool {
+        true
+    }
+    fn ack(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Read IntelMQ parameters from a JSON file (`--params`).
+pub fn read_params(path: &str) -> anyhow::Result<Params> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    match serde_json::from_str::<Value>(&text)? {
+        Value::Object(m) => Ok(m),
+        _ => anyhow::bail!("{path}: parameters must be a JSON object"),
+    }
+}
+
+/// `KEY=VALUE` parameters; the value is JSON when it parses, else a string.
+pub fn parse_param(s: &str) -> Result<(String, Value), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))?;
+    let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+    Ok((k.to_string(), v))
+}
