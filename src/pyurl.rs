@@ -128,7 +128,16 @@ impl SplitResult<'_> {
     /// Python's `urlunsplit` of these parts.
     pub fn unsplit(&self) -> String {
         let mut url = self.path.to_string();
-        if !self.netloc.is_empty() || (!self.scheme.is_empty() && url.starts_with("//")) {
+        const USES_NETLOC: &[&str] = &[
+            "", "ftp", "http", "gopher", "nntp", "telnet", "imap", "wais", "file", "mms", "https",
+            "shttp", "snews", "prospero", "rtsp", "rtspu", "rsync", "svn", "svn+ssh", "sftp", "nfs",
+            "git", "git+ssh", "ws", "wss",
+        ];
+        if !self.netloc.is_empty()
+            || (!self.scheme.is_empty()
+                && USES_NETLOC.contains(&self.scheme.as_str())
+                && !url.starts_with("//"))
+        {
             if !url.is_empty() && !url.starts_with('/') {
                 url.insert(0, '/');
             }
