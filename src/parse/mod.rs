@@ -8,6 +8,7 @@
 //! parsed again with `--from-dump`).
 
 pub mod abusech_feodotracker;
+pub mod feedio;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
 use crate::message::Message;
