@@ -146,7 +146,7 @@ pub fn csv_rows(data: &[u8], opts: &CsvOpts) -> Vec<CsvRow> {
             .iter()
             .any(|p| l.trim_end_matches(['\r', '\n']).starts_with(p.as_str()))
     });
-    for l in phys.by_ref() {
+    for l in phys {
         pending.push_str(l);
         if quotes_open(&pending, opts.quote) {
             continue;
