@@ -107,10 +107,59 @@ impl FieldType {
 #[derive(Debug)]
 pub struct FieldSpec {
     pub name: &'static str,
+    /// Position in its class's table (fewer than 128 fields per class).
+    pub idx: u8,
     pub ty: FieldType,
     pub length: Option<usize>,
-    pub regex: Option<Regex>,
-    pub iregex: Option<Regex>,
+    pub regex: Option<Pattern>,
+    pub iregex: Option<Pattern>,
+}
+
+/// A field's regex. IntelMQ's data format uses a handful of simple patterns that
+/// run for every event; those are checked by hand (same language, no regex engine
+/// on the hot path), anything else by the `regex` crate.
+#[derive(Debug)]
+pub enum Pattern {
+    /// `^[ -~]+$`: printable ASCII.
+    PrintableAscii,
+    /// `^[a-zA-Z0-9]{2}$`
+    TwoAlnum,
+    /// `^.*[^\.]$`: no trailing dot (and no line break: `.` does not match one).
+    NoTrailingDot,
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn new(src: &str, case_insensitive: bool) -> Result<Pattern, regex::Error> {
+        Ok(match (src, case_insensitive) {
+            ("^[ -~]+$", false) => Pattern::PrintableAscii,
+            ("^[a-zA-Z0-9]{2}$", _) => Pattern::TwoAlnum,
+            ("^.*[^\\.]$", false) => Pattern::NoTrailingDot,
+            _ => Pattern::Regex(
+                regex::RegexBuilder::new(src)
+                    .case_insensitive(case_insensitive)
+                    .build()?,
+            ),
+        })
+    }
+
+    pub fn is_match(&self, x: &str) -> bool {
+        match self {
+            Pattern::PrintableAscii => {
+                !x.is_empty() && x.bytes().all(|b| (b' '..=b'~').contains(&b))
+            }
+            Pattern::TwoAlnum => x.len() == 2 && x.bytes().all(|b| b.is_ascii_alphanumeric()),
+            Pattern::NoTrailingDot => {
+                let line_break =
+                    |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+                let ascii_break = x.bytes().any(|b| b == b'\n' || b == b'\r');
+                !ascii_break
+                    && (x.is_ascii() || !x.chars().any(line_break))
+                    && x.chars().next_back().is_some_and(|c| c != '.')
+            }
+            Pattern::Regex(r) => r.is_match(x),
+        }
+    }
 }
 
 /// The message classes.
@@ -136,17 +185,53 @@ impl MsgType {
     }
 }
 
+/// A word-at-a-time multiplicative hash for the field-name index: keys are short,
+/// trusted (our own table) and looked up for every field of every message, where
+/// SipHash's DoS resistance buys nothing and cost a tenth of the decoding time.
+#[derive(Default, Clone, Copy)]
+pub struct FastHash;
+
+pub struct Fnv(u64);
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf29ce484222325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf) ^ rest.len() as u64)
+                .wrapping_mul(K);
+        }
+    }
+}
+
 /// The loaded data format.
 pub struct Harmonization {
     pub event: Vec<FieldSpec>,
     pub report: Vec<FieldSpec>,
-    event_index: HashMap<&'static str, usize>,
-    report_index: HashMap<&'static str, usize>,
+    event_index: HashMap<&'static str, usize, FastHash>,
+    report_index: HashMap<&'static str, usize, FastHash>,
     /// classification.type -> classification.taxonomy
-    pub taxonomy_of_type: HashMap<String, String>,
-    pub type_aliases: HashMap<String, String>,
+    pub taxonomy_of_type: HashMap<String, String, FastHash>,
+    pub type_aliases: HashMap<String, String, FastHash>,
     pub taxonomies: Vec<String>,
-    pub taxonomy_aliases: HashMap<String, String>,
+    pub taxonomy_aliases: HashMap<String, String, FastHash>,
 }
 
 const DATA: &str = include_str!("../data/harmonization.json");
@@ -196,15 +281,17 @@ impl Harmonization {
                 let ty_name = spec["type"].as_str().unwrap_or("");
                 let ty = FieldType::from_name(ty_name)
                     .ok_or_else(|| anyhow::anyhow!("unknown type {ty_name} of {name}"))?;
-                let rx = |k: &str, ci: bool| -> anyhow::Result<Option<Regex>> {
+                let rx = |k: &str, ci: bool| -> anyhow::Result<Option<Pattern>> {
                     match spec.get(k).and_then(Value::as_str) {
                         None => Ok(None),
-                        Some(r) => Ok(Some(
-                            regex::RegexBuilder::new(r).case_insensitive(ci).build()?,
-                        )),
+                        Some(r) => Ok(Some(Pattern::new(r, ci)?)),
                     }
                 };
                 out.push(FieldSpec {
+                    idx: u8::try_from(out.len())
+                        .ok()
+                        .filter(|&i| i < 128)
+                        .expect("< 128 fields"),
                     name: Box::leak(name.clone().into_boxed_str()),
                     ty,
                     length: spec
@@ -235,8 +322,8 @@ impl Harmonization {
             report_index: index(&report),
             event,
             report,
-            taxonomy_of_type: strmap(&c["taxonomy_of_type"]),
-            type_aliases: strmap(&c["type_aliases"]),
+            taxonomy_of_type: strmap(&c["taxonomy_of_type"]).into_iter().collect(),
+            type_aliases: strmap(&c["type_aliases"]).into_iter().collect(),
             taxonomies: c["taxonomies"]
                 .as_array()
                 .map(|a| {
@@ -245,7 +332,7 @@ impl Harmonization {
                         .collect()
                 })
                 .unwrap_or_default(),
-            taxonomy_aliases: strmap(&c["taxonomy_aliases"]),
+            taxonomy_aliases: strmap(&c["taxonomy_aliases"]).into_iter().collect(),
         })
     }
 
@@ -259,11 +346,30 @@ impl Harmonization {
         if let Some(&i) = index.get(key) {
             return Some((&fields[i], false));
         }
-        let head = key.split('.').next()?;
+        let head = &key[..memchr::memchr(b'.', key.as_bytes())?];
         let &i = index.get(head)?;
         let spec = &fields[i];
         // Only JSONDict fields have sub-items; IntelMQ would crash on others.
         (spec.ty == FieldType::JsonDict && is_valid_key_syntax(key)).then_some((spec, true))
+    }
+
+    /// Which class's table a spec belongs to.
+    pub fn lookup_class_of(&self, spec: &FieldSpec) -> Option<MsgType> {
+        if self
+            .event
+            .get(spec.idx as usize)
+            .is_some_and(|f| std::ptr::eq(f, spec))
+        {
+            Some(MsgType::Event)
+        } else if self
+            .report
+            .get(spec.idx as usize)
+            .is_some_and(|f| std::ptr::eq(f, spec))
+        {
+            Some(MsgType::Report)
+        } else {
+            None
+        }
     }
 
     pub fn fields(&self, t: MsgType) -> &[FieldSpec] {
@@ -316,53 +422,127 @@ fn generic_sanitize(v: &Value) -> Option<String> {
     })
 }
 
-fn s(v: &Value) -> Option<&str> {
-    v.as_str()
-}
-
-/// `GenericType.is_valid`: a non-empty string.
-fn generic_valid(v: &Value) -> bool {
-    matches!(v, Value::String(s) if !s.is_empty())
-}
-
 /// Is `v` valid for type `t` as it is (IntelMQ's `is_valid(value)`, no sanitation)?
 pub fn is_valid(t: FieldType, v: &Value) -> bool {
     use FieldType::*;
-    let h = harmonization();
-    match t {
-        String => generic_valid(v),
-        LowercaseString => s(v).is_some_and(|x| !x.is_empty() && is_lower(x)),
-        UppercaseString => s(v).is_some_and(|x| !x.is_empty() && is_upper(x)),
-        Base64 => s(v).is_some_and(|x| !x.is_empty() && b64_lenient_decode(x).is_some()),
-        Boolean => v.is_boolean(),
-        Integer => v.is_i64() || v.is_u64(),
-        Float => v.is_number(),
-        Accuracy => match v {
-            Value::Bool(_) => true,
-            Value::Number(n) => n.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)),
+    match v {
+        Value::String(x) => is_valid_str(t, x),
+        Value::Bool(_) => matches!(t, Boolean | Accuracy),
+        Value::Number(n) => match t {
+            Integer => n.is_i64() || n.is_u64(),
+            Float => true,
+            Accuracy => n.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)),
+            Asn => n
+                .as_i64()
+                .map(|n| n as i128)
+                .or_else(|| n.as_u64().map(|n| n as i128))
+                .is_some_and(|n| n > 0 && n <= 4294967295),
             _ => false,
         },
-        Asn => v
-            .as_i64()
-            .map(|n| n as i128)
-            .or_else(|| v.as_u64().map(|n| n as i128))
-            .is_some_and(|n| n > 0 && n <= 4294967295),
-        IpAddress => s(v).is_some_and(ip_is_valid),
-        IpNetwork => s(v).is_some_and(|x| parse_network(x, true).is_some()),
-        Fqdn => s(v).is_some_and(fqdn_is_valid),
-        Url => s(v).is_some_and(url_is_valid),
-        DateTime => s(v).is_some_and(timeparse::is_intelmq_iso),
-        Json => s(v).is_some_and(|x| serde_json::from_str::<Value>(x).is_ok()),
-        JsonDict => s(v).is_some_and(
-            |x| matches!(serde_json::from_str::<Value>(x), Ok(Value::Object(m)) if !m.is_empty()),
-        ),
-        Registry => {
-            s(v).is_some_and(|x| matches!(x, "AFRINIC" | "APNIC" | "ARIN" | "LACNIC" | "RIPE"))
-        }
-        Tlp => s(v).is_some_and(|x| matches!(x, "WHITE" | "GREEN" | "AMBER" | "RED")),
-        ClassificationTaxonomy => s(v).is_some_and(|x| h.taxonomies.iter().any(|t| t == x)),
-        ClassificationType => s(v).is_some_and(|x| h.taxonomy_of_type.contains_key(x)),
+        _ => false,
     }
+}
+
+/// [`is_valid`] for a string value, without building a `Value`: the stream loop
+/// checks every string of every message in place, in the input line.
+pub fn is_valid_str(t: FieldType, x: &str) -> bool {
+    use FieldType::*;
+    let h = harmonization();
+    if x.is_empty() {
+        return false;
+    }
+    match t {
+        String => true,
+        LowercaseString => is_lower(x),
+        UppercaseString => is_upper(x),
+        Base64 => b64_is_strict(x) || b64_lenient_decode(x).is_some(),
+        Boolean | Integer | Float | Accuracy | Asn => false,
+        IpAddress => ip_is_valid(x),
+        IpNetwork => network_is_strict(x),
+        Fqdn => fqdn_is_valid(x),
+        Url => url_is_valid(x),
+        DateTime => canonical_iso(x) || timeparse::is_intelmq_iso(x),
+        Json => serde_json::from_str::<serde::de::IgnoredAny>(x).is_ok(),
+        JsonDict => {
+            matches!(serde_json::from_str::<Value>(x), Ok(Value::Object(m)) if !m.is_empty())
+        }
+        Registry => matches!(x, "AFRINIC" | "APNIC" | "ARIN" | "LACNIC" | "RIPE"),
+        Tlp => matches!(x, "WHITE" | "GREEN" | "AMBER" | "RED"),
+        ClassificationTaxonomy => h.taxonomies.iter().any(|t| t == x),
+        ClassificationType => h.taxonomy_of_type.contains_key(x),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS+00:00` or with `.ffffff`, a real calendar date: the form
+/// every IntelMQ timestamp has, checked without parsing machinery. Other forms
+/// Python's strptime also accepts go through [`timeparse::is_intelmq_iso`].
+fn canonical_iso(x: &str) -> bool {
+    let b = x.as_bytes();
+    let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
+    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b[i].is_ascii_digit());
+    let tail = match b.len() {
+        25 => 19,
+        32 if b[19] == b'.' && digits(20..26) => 26,
+        _ => return false,
+    };
+    if !(digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T')
+        || !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19))
+        || &b[tail..] != b"+00:00"
+    {
+        return false;
+    }
+    let (y, m, day) = (
+        d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
+        d(5) * 10 + d(6),
+        d(8) * 10 + d(9),
+    );
+    let (h, min, sec) = (d(11) * 10 + d(12), d(14) * 10 + d(15), d(17) * 10 + d(18));
+    h < 24
+        && min < 60
+        && sec < 60
+        && y >= 1
+        && chrono::NaiveDate::from_ymd_opt(y as i32, m, day).is_some()
+}
+
+/// Canonical base64 (alphabet, length a multiple of 4, at most two '=' at the
+/// end): always valid for Python's lenient decoder, checked without decoding.
+fn b64_is_strict(x: &str) -> bool {
+    let b = x.as_bytes();
+    if b.len() % 4 != 0 {
+        return false;
+    }
+    let body = b
+        .strip_suffix(b"==")
+        .or_else(|| b.strip_suffix(b"="))
+        .unwrap_or(b);
+    body.iter()
+        .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+}
+
+/// `ip_network(x)` with strict=True accepts it (no host bits set), without
+/// allocating.
+fn network_is_strict(x: &str) -> bool {
+    let (addr, prefix) = match x.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (x, None),
+    };
+    let Ok(ip) = addr.parse::<IpAddr>() else {
+        return false;
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let n = match prefix {
+        None => max,
+        Some(p) => match parse_prefix(p, ip.is_ipv4()) {
+            Some(n) => n,
+            None => return false,
+        },
+    };
+    ipnetwork::IpNetwork::new(ip, n as u8).is_ok_and(|net| net.network() == ip)
 }
 
 /// IntelMQ's `sanitize(value)` for type `t`: the normal form, or `None`.
@@ -685,7 +865,11 @@ pub fn idna_encode(x: &str) -> Option<String> {
     if x.is_ascii() {
         // ASCII labels pass through; the codec only checks their length.
         let trimmed = x.strip_suffix('.').unwrap_or(x);
-        if trimmed.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        if trimmed
+            .as_bytes()
+            .split(|&b| b == b'.')
+            .any(|l| l.is_empty() || l.len() > 63)
+        {
             return None;
         }
         return Some(x.to_string());
@@ -698,7 +882,7 @@ fn fqdn_is_valid(x: &str) -> bool {
     if x.is_empty()
         || x.starts_with('.')
         || x.ends_with('.')
-        || x.contains([':', '/', '?', '#'])
+        || x.bytes().any(|b| matches!(b, b':' | b'/' | b'?' | b'#'))
         || !is_lower(x)
         || ip_is_valid(x)
     {

@@ -32,11 +32,15 @@
 use crate::harmonization::{
     self, harmonization, is_ignored, is_valid, jsondict_items, sanitize, FieldType, MsgType,
 };
+use crate::jsonscan::{self, Pair};
 use crate::pyfmt::{py_repr, py_str};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a field could not be set.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,10 +96,57 @@ impl Default for Add {
 }
 
 /// An IntelMQ message: an ordered set of harmonized fields.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A message read from the wire keeps its line: a value that was valid as it came
+/// stays a span of that line, and is decoded into a [`Value`] only when a stage
+/// asks for it, and written back byte for byte. Most fields pass through most
+/// stages untouched, so this saves the decoding and re-encoding that dominate an
+/// NDJSON pipeline.
+#[derive(Clone)]
 pub struct Message {
     ty: MsgType,
-    fields: Vec<(Cow<'static, str>, Value)>,
+    line: Option<Arc<[u8]>>,
+    fields: Vec<Field>,
+}
+
+#[derive(Clone)]
+struct Field {
+    key: Cow<'static, str>,
+    /// The value's JSON text in `line`, while the value is the one read.
+    raw: Option<(u32, u32)>,
+    /// The decoded value (always set when `raw` is `None`).
+    val: OnceCell<Value>,
+}
+
+impl Field {
+    fn new(key: Cow<'static, str>, v: Value) -> Field {
+        Field {
+            key,
+            raw: None,
+            val: OnceCell::from(v),
+        }
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("type", &self.ty)
+            .field("fields", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.ty == other.ty && self.iter().eq(other.iter())
+    }
+}
+
+thread_local! {
+    /// The field found at each key position of the previous line (see `keep_raw`).
+    static KEY_HINTS: std::cell::RefCell<Vec<Option<&'static harmonization::FieldSpec>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Fields an event inherits from the report it was parsed from.
@@ -114,6 +165,7 @@ impl Message {
     pub fn new(ty: MsgType) -> Message {
         Message {
             ty,
+            line: None,
             fields: Vec::with_capacity(24),
         }
     }
@@ -132,7 +184,7 @@ impl Message {
         let mut ev = Message::event();
         for k in REPORT_INHERITED {
             if let Some(v) = report.get(k) {
-                ev.fields.push((Cow::Borrowed(k), v.clone()));
+                ev.fields.push(Field::new(Cow::Borrowed(k), v.clone()));
             }
         }
         ev
@@ -147,7 +199,7 @@ impl Message {
         self.ty = ty;
         if ty == MsgType::Report {
             let h = harmonization();
-            self.fields.retain(|(k, _)| h.lookup(ty, k).is_some());
+            self.fields.retain(|f| h.lookup(ty, &f.key).is_some());
         }
     }
 
@@ -160,12 +212,24 @@ impl Message {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.fields.iter().position(|(k, _)| k == key)
+        self.fields.iter().position(|f| f.key == key)
+    }
+
+    /// The decoded value of a field, decoding it from the line on first use.
+    fn value<'a>(&'a self, f: &'a Field) -> &'a Value {
+        f.val.get_or_init(|| {
+            let (a, b) = f.raw.expect("a field without a value has a span");
+            let line = self.line.as_ref().expect("a span has a line");
+            serde_json::from_slice(&line[a as usize..b as usize]).expect("checked when read")
+        })
     }
 
     /// The value of a field.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| self.value(f))
     }
 
     /// The value of a field when it is a string.
@@ -176,29 +240,31 @@ impl Message {
     /// Is the field set? `"extra"` asks for any `extra.*` field, as in IntelMQ.
     pub fn contains(&self, key: &str) -> bool {
         if key == "extra" {
-            return self.fields.iter().any(|(k, _)| k.starts_with("extra."));
+            return self.fields.iter().any(|f| f.key.starts_with("extra."));
         }
         self.position(key).is_some()
     }
 
     /// Fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+        self.fields.iter().map(|f| (f.key.as_ref(), self.value(f)))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.fields.iter().map(|(k, _)| k.as_ref())
+        self.fields.iter().map(|f| f.key.as_ref())
     }
 
     /// Remove a field; `"extra"` removes every `extra.*` field.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         if key == "extra" {
             let before = self.fields.len();
-            self.fields.retain(|(k, _)| !k.starts_with("extra."));
+            self.fields.retain(|f| !f.key.starts_with("extra."));
             return (before != self.fields.len()).then_some(Value::Null);
         }
         let i = self.position(key)?;
-        Some(self.fields.remove(i).1)
+        let f = self.fields.remove(i);
+        let v = self.value(&f).clone();
+        Some(v)
     }
 
     /// IntelMQ's `add(key, value)`: sanitize, validate, error when the key is set.
@@ -304,8 +370,8 @@ impl Message {
     /// Insert or replace without any checks (values known to be valid).
     fn put(&mut self, key: Cow<'static, str>, value: Value) {
         match self.position(&key) {
-            Some(i) => self.fields[i].1 = value,
-            None => self.fields.push((key, value)),
+            Some(i) => self.fields[i] = Field::new(key, value),
+            None => self.fields.push(Field::new(key, value)),
         }
     }
 
@@ -367,6 +433,125 @@ impl Message {
         }
     }
 
+    /// Keep a wire value as a span of the line when it is valid as it is (the
+    /// common case). `escaped`: a string value may hold escapes (not known from a
+    /// scan). `Some(true)`: kept or ignored; `None`: decode and check it the
+    /// slow way.
+    fn keep_raw(
+        &mut self,
+        key: &str,
+        text: &str,
+        span: (u32, u32),
+        seen: &mut u128,
+        escaped: bool,
+        hint: &mut Option<&'static harmonization::FieldSpec>,
+    ) -> Option<bool> {
+        let h = harmonization();
+        // Lines of one stream repeat their keys in the same order: try the field
+        // found at this position in the previous line before hashing.
+        let (spec, subitem) = match *hint {
+            Some(spec) if spec.name == key && h.lookup_class_of(spec) == Some(self.ty) => {
+                (spec, false)
+            }
+            _ => {
+                let found = h.lookup(self.ty, key)?;
+                *hint = (!found.1).then_some(found.0);
+                found
+            }
+        };
+        let bytes = text.as_bytes();
+        let first = *bytes.first()?;
+        if first == b'"' {
+            let inner = &text[1..text.len() - 1];
+            if escaped && inner.contains('\\') {
+                return None;
+            }
+            if inner.is_empty() || inner == "-" || inner == "N/A" {
+                return Some(true);
+            }
+            if !subitem && (spec.ty == FieldType::JsonDict || check_str(spec, inner).is_err()) {
+                return None;
+            }
+        } else if first == b'n' {
+            return Some(true); // null: ignored
+        } else if !subitem {
+            // Numbers and booleans of known fields: valid as they are?
+            let v: Value = match first {
+                b't' => Value::Bool(true),
+                b'f' => Value::Bool(false),
+                _ => parse_number(text)?,
+            };
+            if !is_valid(spec.ty, &v) {
+                return None;
+            }
+            let constrained =
+                spec.length.is_some() || spec.regex.is_some() || spec.iregex.is_some();
+            // An integer's JSON text is its Python str(); other numbers and booleans
+            // take the general path.
+            if constrained && (!v.is_i64() || check_constraints(spec, text).is_err()) {
+                return None;
+            }
+        }
+        let key: Cow<'static, str> = if subitem {
+            Cow::Owned(key.to_string())
+        } else {
+            Cow::Borrowed(spec.name)
+        };
+        let field = Field {
+            key,
+            raw: Some(span),
+            val: OnceCell::new(),
+        };
+        let dup = if subitem {
+            self.position(&field.key)
+        } else if *seen & (1u128 << spec.idx) != 0 {
+            self.position(spec.name)
+        } else {
+            *seen |= 1u128 << spec.idx;
+            None
+        };
+        match dup {
+            Some(i) => self.fields[i] = field,
+            None => self.fields.push(field),
+        }
+        Some(true)
+    }
+
+    /// Build a message from a scanned line.
+    fn from_pairs(line: &[u8], pairs: &[Pair], default: MsgType) -> Result<Message, InputError> {
+        let mut ty = default;
+        for p in pairs.iter().filter(|p| p.key == "__type") {
+            let t: Value = serde_json::from_str(p.text).unwrap_or(Value::Null);
+            ty = t.as_str().and_then(MsgType::from_name).ok_or_else(|| {
+                InputError::BadType(t.as_str().map(str::to_string).unwrap_or(t.to_string()))
+            })?;
+        }
+        let mut msg = Message::new(ty);
+        msg.line = Some(Arc::from(line));
+        let mut seen: u128 = 0;
+        KEY_HINTS.with_borrow_mut(|hints| -> Result<(), InputError> {
+            if hints.len() < pairs.len() {
+                hints.resize(pairs.len(), None);
+            }
+            for (p, hint) in pairs.iter().zip(hints.iter_mut()) {
+                if p.key == "__type" {
+                    continue;
+                }
+                let span = (p.start as u32, (p.start + p.text.len()) as u32);
+                if p.kind != jsonscan::Kind::Escaped
+                    && msg.keep_raw(p.key, p.text, span, &mut seen, false, hint) == Some(true)
+                {
+                    continue;
+                }
+                let v: Value =
+                    serde_json::from_str(p.text).map_err(|e| InputError::Json(e.to_string()))?;
+                msg.add_wire(p.key, v).map_err(InputError::Field)?;
+            }
+            Ok(())
+        })?;
+        Ok(msg)
+    }
+
     /// Build a message from a decoded JSON object with IntelMQ's reading rules.
     pub fn from_map(map: Map<String, Value>, default: MsgType) -> Result<Message, InputError> {
         let ty = match map.get("__type") {
@@ -388,8 +573,13 @@ impl Message {
 
     /// Decode one wire line.
     pub fn from_json(line: &[u8], default: MsgType) -> Result<Message, InputError> {
+        let mut pairs = Vec::with_capacity(32);
+        if jsonscan::scan_object(line, &mut pairs).is_some() {
+            return Message::from_pairs(line, &pairs, default);
+        }
+        // Unusual or invalid: serde_json decides, and words the error.
         let mut de = serde_json::Deserializer::from_slice(line);
-        let msg = MessageSeed { default }
+        let msg = MessageSeed { default, line }
             .deserialize(&mut de)
             .map_err(classify_json_error)?;
         de.end().map_err(|e| InputError::Json(e.to_string()))?;
@@ -399,12 +589,16 @@ impl Message {
     /// Append the wire form (compact JSON, `__type` last) to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         out.push(b'{');
-        for (k, v) in &self.fields {
+        for f in &self.fields {
             // Keys passed the key syntax check: nothing to escape.
             out.push(b'"');
-            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(f.key.as_bytes());
             out.extend_from_slice(b"\":");
-            serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail");
+            match (f.raw, &self.line) {
+                // Unchanged since it was read: the original bytes.
+                (Some((a, b)), Some(line)) => out.extend_from_slice(&line[a as usize..b as usize]),
+                _ => serde_json::to_writer(&mut *out, self.value(f)).expect("Vec write"),
+            }
             out.push(b',');
         }
         out.extend_from_slice(b"\"__type\":\"");
@@ -463,6 +657,48 @@ fn invalid(key: &str, value: &Value, reason: Option<String>) -> FieldError {
     }
 }
 
+/// A JSON number as serde_json decodes it (integers exactly, others as f64).
+fn parse_number(text: &str) -> Option<Value> {
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(Value::from(i));
+    }
+    if let Ok(u) = text.parse::<u64>() {
+        return Some(Value::from(u));
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+}
+
+/// [`check_value`] for a string, checked where it lies.
+fn check_str(spec: &harmonization::FieldSpec, x: &str) -> Result<(), String> {
+    if !harmonization::is_valid_str(spec.ty, x) {
+        return Err(format!("not a valid {}", spec.ty.name()));
+    }
+    check_constraints(spec, x)
+}
+
+fn check_constraints(spec: &harmonization::FieldSpec, text: &str) -> Result<(), String> {
+    if let Some(max) = spec.length {
+        let n = text.chars().count();
+        if n > max {
+            return Err(format!("too long: {n} > {max}"));
+        }
+    }
+    if let Some(r) = &spec.regex {
+        if !r.is_match(text) {
+            return Err("regex did not match".into());
+        }
+    }
+    if let Some(r) = &spec.iregex {
+        if !r.is_match(text) {
+            return Err("regex (case insensitive) did not match".into());
+        }
+    }
+    Ok(())
+}
+
 /// Type validity plus the field's length/regex constraints (IntelMQ's
 /// `__is_valid_value`).
 fn check_value(spec: &harmonization::FieldSpec, v: &Value) -> Result<(), String> {
@@ -472,27 +708,10 @@ fn check_value(spec: &harmonization::FieldSpec, v: &Value) -> Result<(), String>
     if spec.length.is_none() && spec.regex.is_none() && spec.iregex.is_none() {
         return Ok(());
     }
-    let text: Cow<str> = match v {
-        Value::String(s) => Cow::Borrowed(s),
-        other => Cow::Owned(py_str(other)),
-    };
-    if let Some(max) = spec.length {
-        let n = text.chars().count();
-        if n > max {
-            return Err(format!("too long: {n} > {max}"));
-        }
+    match v {
+        Value::String(s) => check_constraints(spec, s),
+        other => check_constraints(spec, &py_str(other)),
     }
-    if let Some(r) = &spec.regex {
-        if !r.is_match(&text) {
-            return Err("regex did not match".into());
-        }
-    }
-    if let Some(r) = &spec.iregex {
-        if !r.is_match(&text) {
-            return Err("regex (case insensitive) did not match".into());
-        }
-    }
-    Ok(())
 }
 
 /// Why an input line is not a message.
@@ -533,21 +752,24 @@ const NOT_OBJECT: &str = "not a JSON object";
 
 /// Decodes a wire line straight into a [`Message`], field by field, so that known
 /// keys are never allocated and no intermediate map is built.
-struct MessageSeed {
+struct MessageSeed<'l> {
     default: MsgType,
+    line: &'l [u8],
 }
 
-impl<'de> DeserializeSeed<'de> for MessageSeed {
+impl<'de, 'l> DeserializeSeed<'de> for MessageSeed<'l> {
     type Value = Result<Message, InputError>;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(MessageVisitor {
             default: self.default,
+            line: self.line,
         })
     }
 }
 
-struct MessageVisitor {
+struct MessageVisitor<'l> {
     default: MsgType,
+    line: &'l [u8],
 }
 
 struct KeyCow<'de>(Cow<'de, str>);
@@ -571,7 +793,7 @@ impl<'de> de::Deserialize<'de> for KeyCow<'de> {
     }
 }
 
-impl<'de> Visitor<'de> for MessageVisitor {
+impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
     type Value = Result<Message, InputError>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -581,28 +803,42 @@ impl<'de> Visitor<'de> for MessageVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         // `__type` may come last (IntelMQ writes it last), so the fields are read
         // first and checked against the class once it is known.
-        let mut pending: Vec<(KeyCow<'de>, Value)> = Vec::with_capacity(24);
+        let mut pending: Vec<(KeyCow<'de>, &'de RawValue)> = Vec::with_capacity(24);
         let mut ty = self.default;
         let mut bad_type = None;
         while let Some(k) = map.next_key::<KeyCow<'de>>()? {
+            let v: &'de RawValue = map.next_value()?;
             if k.0 == "__type" {
-                let v: Value = map.next_value()?;
-                match v.as_str().and_then(MsgType::from_name) {
+                let t: Value = serde_json::from_str(v.get()).unwrap_or(Value::Null);
+                match t.as_str().and_then(MsgType::from_name) {
                     Some(t) => ty = t,
                     None => {
-                        bad_type = Some(v.as_str().map(str::to_string).unwrap_or(v.to_string()))
+                        bad_type = Some(t.as_str().map(str::to_string).unwrap_or(t.to_string()))
                     }
                 }
                 continue;
             }
-            let v: Value = map.next_value()?;
             pending.push((k, v));
         }
         if let Some(t) = bad_type {
             return Ok(Err(InputError::BadType(t)));
         }
         let mut msg = Message::new(ty);
-        for (k, v) in pending {
+        msg.line = Some(Arc::from(self.line));
+        let base = self.line.as_ptr() as usize;
+        // Known fields seen so far (the table has fewer than 128), to keep the last
+        // of duplicate keys as Python's json.loads does.
+        let mut seen: u128 = 0;
+        for (k, raw) in pending {
+            let text = raw.get();
+            let start = text.as_ptr() as usize - base;
+            let span = (start as u32, (start + text.len()) as u32);
+            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut None) {
+                if kept {
+                    continue;
+                }
+            }
+            let v: Value = serde_json::from_str(text).expect("RawValue is valid JSON");
             if let Err(e) = msg.add_wire(&k.0, v) {
                 return Ok(Err(InputError::Field(e)));
             }

@@ -23,16 +23,24 @@ fn is_scheme_char(c: char) -> bool {
 pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
     let mut rest = url;
     let mut scheme = String::new();
-    if let Some(i) = rest.find(':') {
-        let first = rest.chars().next().unwrap_or(' ');
-        if i > 0 && first.is_ascii_alphabetic() && rest[..i].chars().all(is_scheme_char) {
+    if let Some(i) = memchr::memchr(b':', rest.as_bytes()) {
+        let first = rest.as_bytes()[0];
+        if i > 0
+            && first.is_ascii_alphabetic()
+            && rest.as_bytes()[..i]
+                .iter()
+                .all(|&b| is_scheme_char(b as char))
+        {
             scheme = rest[..i].to_ascii_lowercase();
             rest = &rest[i + 1..];
         }
     }
     let mut netloc = "";
     if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let end = after
+            .bytes()
+            .position(|b| b == b'/' || b == b'?' || b == b'#')
+            .unwrap_or(after.len());
         netloc = &after[..end];
         rest = &after[end..];
         let open = netloc.contains('[');
@@ -59,12 +67,12 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
         }
     }
     let mut fragment = "";
-    if let Some(i) = rest.find('#') {
+    if let Some(i) = memchr::memchr(b'#', rest.as_bytes()) {
         fragment = &rest[i + 1..];
         rest = &rest[..i];
     }
     let mut query = "";
-    if let Some(i) = rest.find('?') {
+    if let Some(i) = memchr::memchr(b'?', rest.as_bytes()) {
         query = &rest[i + 1..];
         rest = &rest[..i];
     }
@@ -80,8 +88,12 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
 /// What Python does to a URL before splitting: strip leading C0 controls and spaces,
 /// delete every tab, CR and LF.
 pub fn clean(url: &str) -> std::borrow::Cow<'_, str> {
-    let trimmed = url.trim_start_matches(|c: char| c <= ' ');
-    if trimmed.contains(['\t', '\r', '\n']) {
+    let skip = url.bytes().take_while(|&b| b <= b' ').count();
+    let trimmed = &url[skip..];
+    if trimmed
+        .bytes()
+        .any(|b| b == b'\t' || b == b'\r' || b == b'\n')
+    {
         std::borrow::Cow::Owned(trimmed.replace(['\t', '\r', '\n'], ""))
     } else {
         std::borrow::Cow::Borrowed(trimmed)

@@ -643,12 +643,10 @@ pub fn run(
             };
             if !payload.is_empty() || !opts.from_dump {
                 emit.original = payload;
-                let result = match std::str::from_utf8(payload) {
-                    Err(e) => Err(Fail::Reject(format!("invalid UTF-8: {e}"))),
-                    Ok(_) => match Message::from_json(payload, default) {
-                        Ok(msg) => stage.process(msg, &mut emit),
-                        Err(e) => stage.process_raw(e.to_string(), &mut emit),
-                    },
+                // serde_json checks UTF-8 as it decodes: no separate pass.
+                let result = match Message::from_json(payload, default) {
+                    Ok(msg) => stage.process(msg, &mut emit),
+                    Err(e) => stage.process_raw(e.to_string(), &mut emit),
                 };
                 match result {
                     Ok(()) => {}

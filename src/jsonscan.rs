@@ -1,0 +1,267 @@
+//! A scanner for the one JSON shape on our wire: a flat object per line.
+//!
+//! It finds each key and the exact text of its value without building anything,
+//! so that [`crate::message`] can check values where they lie and write unchanged
+//! ones back byte for byte. It validates as it goes (UTF-8 once for the whole
+//! line, string contents, literals, numbers; nested objects and arrays are handed
+//! to serde_json). Anything it does not like makes it give up (`None`); the caller
+//! then decodes the line with serde_json, which either succeeds (an unusual but
+//! valid line) or produces the precise error message for the dump.
+
+use serde::de::IgnoredAny;
+
+/// Kinds of values, as far as the caller needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string without escapes: the text between the quotes is the value.
+    Plain,
+    /// A string with escapes.
+    Escaped,
+    Number,
+    True,
+    False,
+    Null,
+    /// An object or array.
+    Nested,
+}
+
+/// One `"key": value` of the line.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair<'a> {
+    pub key: &'a str,
+    /// The value's JSON text (with quotes for strings).
+    pub text: &'a str,
+    /// Byte offset of `text` in the line.
+    pub start: usize,
+    pub kind: Kind,
+}
+
+/// Byte classes inside strings: 0 = ordinary, 1 = quote, 2 = backslash, 3 = control.
+static STR_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = 3;
+        i += 1;
+    }
+    t[b'"' as usize] = 1;
+    t[b'\\' as usize] = 2;
+    t
+};
+
+/// Any byte below 0x20? Written as a branch-free fold over blocks so that the
+/// compiler vectorizes it.
+fn has_control(line: &[u8]) -> bool {
+    line.chunks(64)
+        .any(|c| c.iter().fold(0u8, |acc, &b| acc | (b < 0x20) as u8) != 0)
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Scan a string starting at the opening quote `b[i]`; returns the index after the
+/// closing quote and whether it had escapes.
+fn scan_string(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    i += 1;
+    let mut escaped = false;
+    loop {
+        // The caller made sure the line has no control characters, so only quotes
+        // and backslashes matter here: memchr2 finds them with SIMD.
+        i += memchr::memchr2(b'"', b'\\', &b[i..])?;
+        match b.get(i).map(|&c| STR_CLASS[c as usize]) {
+            Some(1) => return Some((i + 1, escaped)),
+            Some(2) => {
+                escaped = true;
+                let e = *b.get(i + 1)?;
+                match e {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                    b'u' => {
+                        let hex = b.get(i + 2..i + 6)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return None;
+                        }
+                        // Surrogates must pair up; leave those to serde_json.
+                        let v = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                        if (0xD800..0xE000).contains(&v) {
+                            return None;
+                        }
+                        i += 6;
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None, // control character or end of input
+        }
+    }
+}
+
+fn scan_number(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        _ => return None,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let d = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == d {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let d = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == d {
+            return None;
+        }
+    }
+    Some(i)
+}
+
+/// Scan a line holding one flat JSON object. `None`: not handled here (invalid,
+/// or a key with escapes); decode it with serde_json instead.
+pub fn scan_object<'a>(line: &'a [u8], out: &mut Vec<Pair<'a>>) -> Option<()> {
+    out.clear();
+    // One UTF-8 check for the whole line; all slices below fall on ASCII
+    // delimiters, so they are valid `str`s too.
+    let s = std::str::from_utf8(line).ok()?;
+    // Control characters are only allowed as whitespace between tokens; a line
+    // holding one anywhere is rare enough to leave to serde_json, and ruling them
+    // out here lets string scanning look for two bytes only.
+    if has_control(line) {
+        return None;
+    }
+    let b = line;
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        i = skip_ws(b, i + 1);
+        return (i == b.len()).then_some(());
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (kend, kesc) = scan_string(b, i)?;
+        if kesc {
+            return None;
+        }
+        let key = &s[i + 1..kend - 1];
+        i = skip_ws(b, kend);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let start = i;
+        let (end, kind) = match *b.get(i)? {
+            b'"' => {
+                let (e, esc) = scan_string(b, i)?;
+                (e, if esc { Kind::Escaped } else { Kind::Plain })
+            }
+            b't' if b[i..].starts_with(b"true") => (i + 4, Kind::True),
+            b'f' if b[i..].starts_with(b"false") => (i + 5, Kind::False),
+            b'n' if b[i..].starts_with(b"null") => (i + 4, Kind::Null),
+            b'{' | b'[' => {
+                let mut it =
+                    serde_json::Deserializer::from_slice(&b[i..]).into_iter::<IgnoredAny>();
+                it.next()?.ok()?;
+                (i + it.byte_offset(), Kind::Nested)
+            }
+            _ => (scan_number(b, i)?, Kind::Number),
+        };
+        out.push(Pair {
+            key,
+            text: &s[start..end],
+            start,
+            kind,
+        });
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => {
+                i = skip_ws(b, i + 1);
+                return (i == b.len()).then_some(());
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(s: &str) -> Option<Vec<(String, String, Kind)>> {
+        let mut v = Vec::new();
+        scan_object(s.as_bytes(), &mut v)?;
+        Some(
+            v.iter()
+                .map(|p| (p.key.to_string(), p.text.to_string(), p.kind))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn scans_flat_objects() {
+        let r =
+            scan(r#" {"a": "x", "b":1.5e3 ,"c":true,"d":null,"e":{"f":[1,"}"]},"g":"q\"\u00e9"} "#)
+                .unwrap();
+        assert_eq!(r[0], ("a".into(), "\"x\"".into(), Kind::Plain));
+        assert_eq!(r[1], ("b".into(), "1.5e3".into(), Kind::Number));
+        assert_eq!(r[2].2, Kind::True);
+        assert_eq!(r[3].2, Kind::Null);
+        assert_eq!(r[4], ("e".into(), r#"{"f":[1,"}"]}"#.into(), Kind::Nested));
+        assert_eq!(r[5].2, Kind::Escaped);
+        assert_eq!(scan("{}").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn gives_up_on_anything_odd() {
+        for bad in [
+            "",
+            "[]",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":01}",
+            "{\"a\":1} x",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\\n\":1}",
+            "{\"a\":\"\\ud800\"}",
+            "{\"a\":-}",
+            "{\"a\":1.}",
+            "{\"a\":1e}",
+        ] {
+            assert!(scan(bad).is_none(), "{bad:?}");
+        }
+        let mut v = Vec::new();
+        assert!(scan_object(b"{\"a\":\"\xff\"}", &mut v).is_none());
+    }
+}
