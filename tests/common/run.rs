@@ -1,0 +1,53 @@
+//! Running the built binaries with stdin, in a clean environment.
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Environment variables the tools read: removed so the developer's own settings
+/// cannot change a test's outcome.
+pub const IMQ_VARS: &[&str] = &[
+    "IMQ_INPUT",
+    "IMQ_OUTPUT",
+    "IMQ_DUMP",
+    "IMQ_DUMP_DIR",
+    "IMQ_STRICT",
+    "IMQ_LINE_BUFFERED",
+    "IMQ_MAX_LINE_BYTES",
+    "IMQ_FEED_NAME",
+    "IMQ_STATE_DIR",
+];
+
+/// A command for a built binary, run in `dir`, with no IMQ_* variables.
+pub fn cmd(bin: &str, dir: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.current_dir(dir);
+    for v in IMQ_VARS {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// Run with `input` on stdin (written from a thread, so large inputs cannot
+/// deadlock against a full stdout pipe).
+pub fn run(c: &mut Command, input: &[u8]) -> Output {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let w = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait");
+    w.join().expect("writer");
+    out
+}
+
+pub fn lines(b: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(b)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
+        .collect()
+}
