@@ -14,6 +14,14 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The exit status section every tool's `--help` ends with.
+#[macro_export]
+macro_rules! exit_status_help {
+    () => {
+        "\n\nExit status:\n  0  every input line was processed (also when a downstream `head` closed the pipe)\n  1  finished, but some input went to the dump (see --dump)\n  2  fatal: usage, unreadable input, broken database or configuration"
+    };
+}
+
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_REJECTED: u8 = 1;
 pub const EXIT_FATAL: u8 = 2;

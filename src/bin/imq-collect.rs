@@ -46,13 +46,16 @@ struct Cli {
     common: CommonArgs,
 }
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   # a report from a downloaded feed file
   imq-collect file feodo.json --feed-name 'Feodo Tracker' --feed-provider abuse.ch
 
   # collect, parse, enrich
-  imq-collect file feodo.json --feed-name Feodo | imq-parse abusech-feodotracker | imq-enrich taxonomy";
+  imq-collect file feodo.json --feed-name Feodo | imq-parse abusech-feodotracker | imq-enrich taxonomy",
+    imq::exit_status_help!()
+);
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Cli>(&cli.common, TOOL)? {

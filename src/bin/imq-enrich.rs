@@ -38,7 +38,8 @@ struct Cli {
     common: CommonArgs,
 }
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   # add classification.taxonomy
   imq-enrich taxonomy < events.ndjson
@@ -47,7 +48,9 @@ Examples:
   imq-parse abusech-feodotracker feed.json | imq-enrich taxonomy | imq-output csv
 
   # an IntelMQ runtime.yaml entry, unchanged
-  imq-enrich --intelmq intelmq.bots.experts.taxonomy.expert --params params.json < events.ndjson";
+  imq-enrich --intelmq intelmq.bots.experts.taxonomy.expert --params params.json < events.ndjson",
+    imq::exit_status_help!()
+);
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Cli>(&cli.common, TOOL)? {

@@ -44,13 +44,16 @@ struct Cli {
     common: CommonArgs,
 }
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   # keep only events from Austria
   imq-filter --key source.geolocation.cc --value AT < events.ndjson
 
   # drop scanners
-  imq-filter --key classification.type --value scanner --drop < events.ndjson";
+  imq-filter --key classification.type --value scanner --drop < events.ndjson",
+    imq::exit_status_help!()
+);
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Cli>(&cli.common, TOOL)? {

@@ -41,13 +41,16 @@ struct Cli {
     common: CommonArgs,
 }
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   # a CSV for a spreadsheet
   imq-output csv --fields time.source,source.ip,classification.type < events.ndjson > events.csv
 
   # append events to an NDJSON archive
-  imq-output json --target archive.ndjson < events.ndjson";
+  imq-output json --target archive.ndjson < events.ndjson",
+    imq::exit_status_help!()
+);
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Cli>(&cli.common, TOOL)? {

@@ -54,7 +54,8 @@ struct Cli {
     common: CommonArgs,
 }
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   # parse a Feodo Tracker download directly
   imq-parse abusech-feodotracker --set feed.name='Feodo Tracker' examples/feodo.json
@@ -63,7 +64,9 @@ Examples:
   imq-collect file feed.json --feed-name 'Feodo Tracker' | imq-parse abusech-feodotracker
 
   # carry an IntelMQ runtime.yaml entry over unchanged
-  imq-parse --intelmq intelmq.bots.parsers.abusech.parser_feodotracker --params params.json < reports.ndjson";
+  imq-parse --intelmq intelmq.bots.parsers.abusech.parser_feodotracker --params params.json < reports.ndjson",
+    imq::exit_status_help!()
+);
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Cli>(&cli.common, TOOL)? {
