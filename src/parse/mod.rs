@@ -8,7 +8,22 @@
 //! parsed again with `--from-dump`).
 
 pub mod abusech_feodotracker;
+pub mod alienvault;
+pub mod bambenek;
+pub mod blocklistde;
+pub mod ci_army;
+pub mod danger_rulez;
+pub mod dataplane;
+pub mod dshield_asn;
+pub mod dshield_block;
+pub mod dyn_ponmocup;
 pub mod feedio;
+pub mod malwarepatrol_dansguardian;
+pub mod openphish;
+pub mod spamhaus_cert;
+pub mod spamhaus_drop;
+pub mod util_feeds;
+pub mod vxvault;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
 use crate::message::Message;
@@ -38,12 +53,98 @@ pub struct Entry {
 }
 
 /// Every parser. Keep sorted by name.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "abusech-feodotracker",
-    intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
-    description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
-    build: abusech_feodotracker::build,
-}];
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "abusech-feodotracker",
+        intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
+        description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
+        build: abusech_feodotracker::build,
+    },
+    Entry {
+        name: "alienvault",
+        intelmq: "intelmq.bots.parsers.alienvault.parser",
+        description: "AlienVault IP reputation list (#-separated)",
+        build: alienvault::build,
+    },
+    Entry {
+        name: "bambenek",
+        intelmq: "intelmq.bots.parsers.bambenek.parser",
+        description: "Bambenek C2 IP/domain master lists and DGA feed",
+        build: bambenek::build,
+    },
+    Entry {
+        name: "blocklistde",
+        intelmq: "intelmq.bots.parsers.blocklistde.parser",
+        description: "blocklist.de IP lists by attacked service",
+        build: blocklistde::build,
+    },
+    Entry {
+        name: "ci-army",
+        intelmq: "intelmq.bots.parsers.ci_army.parser",
+        description: "CINS Army IP list",
+        build: ci_army::build,
+    },
+    Entry {
+        name: "danger-rulez",
+        intelmq: "intelmq.bots.parsers.danger_rulez.parser",
+        description: "Danger Rulez bruteforceblocker IP list",
+        build: danger_rulez::build,
+    },
+    Entry {
+        name: "dataplane",
+        intelmq: "intelmq.bots.parsers.dataplane.parser",
+        description: "dataplane.org suspicious host lists",
+        build: dataplane::build,
+    },
+    Entry {
+        name: "dshield-asn",
+        intelmq: "intelmq.bots.parsers.dshield.parser_asn",
+        description: "DShield AS details (source IPs of one AS)",
+        build: dshield_asn::build,
+    },
+    Entry {
+        name: "dshield-block",
+        intelmq: "intelmq.bots.parsers.dshield.parser_block",
+        description: "DShield recommended block list (networks)",
+        build: dshield_block::build,
+    },
+    Entry {
+        name: "dyn",
+        intelmq: "intelmq.bots.parsers.dyn.parser",
+        description: "DynDNS ponmocup infected domains",
+        build: dyn_ponmocup::build,
+    },
+    Entry {
+        name: "malwarepatrol-dansguardian",
+        intelmq: "intelmq.bots.parsers.malwarepatrol.parser_dansguardian",
+        description: "Malware Patrol block list for DansGuardian (URLs)",
+        build: malwarepatrol_dansguardian::build,
+    },
+    Entry {
+        name: "openphish",
+        intelmq: "intelmq.bots.parsers.openphish.parser",
+        description: "OpenPhish public feed (phishing URLs)",
+        build: openphish::build,
+    },
+    Entry {
+        name: "spamhaus-cert",
+        intelmq: "intelmq.bots.parsers.spamhaus.parser_cert",
+        description: "Spamhaus CERT portal feed (infected hosts, CSV)",
+        build: spamhaus_cert::build,
+    },
+    Entry {
+        name: "spamhaus-drop",
+        intelmq: "intelmq.bots.parsers.spamhaus.parser_drop",
+        description: "Spamhaus DROP/EDROP/DROPv6/ASN-DROP lists (text and NDJSON)",
+        build: spamhaus_drop::build,
+    },
+    Entry {
+        name: "vxvault",
+        intelmq: "intelmq.bots.parsers.vxvault.parser",
+        description: "VX Vault malware URL list",
+        build: vxvault::build,
+    },
+];
 
 /// Find a parser by our name or its IntelMQ module name.
 pub fn find(name: &str) -> Option<&'static Entry> {
