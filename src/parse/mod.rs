@@ -11,19 +11,27 @@ pub mod abusech_feodotracker;
 pub mod alienvault;
 pub mod bambenek;
 pub mod blocklistde;
+pub mod cert_eu_csv;
 pub mod ci_army;
+pub mod cleanmx;
 pub mod danger_rulez;
 pub mod dataplane;
 pub mod dshield_asn;
 pub mod dshield_block;
 pub mod dyn_ponmocup;
+pub mod eset;
 pub mod feedio;
+pub mod fraunhofer_dga;
 pub mod malwarepatrol_dansguardian;
 pub mod openphish;
+pub mod openphish_commercial;
+pub mod phishtank;
 pub mod spamhaus_cert;
 pub mod spamhaus_drop;
+pub mod turris;
 pub mod util_feeds;
 pub mod vxvault;
+pub mod zoneh;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
 use crate::message::Message;
@@ -79,10 +87,22 @@ pub const REGISTRY: &[Entry] = &[
         build: blocklistde::build,
     },
     Entry {
+        name: "cert-eu-csv",
+        intelmq: "intelmq.bots.parsers.cert_eu.parser_csv",
+        description: "CERT-EU feed (CSV)",
+        build: cert_eu_csv::build,
+    },
+    Entry {
         name: "ci-army",
         intelmq: "intelmq.bots.parsers.ci_army.parser",
         description: "CINS Army IP list",
         build: ci_army::build,
+    },
+    Entry {
+        name: "cleanmx",
+        intelmq: "intelmq.bots.parsers.cleanmx.parser",
+        description: "Clean-MX phishing and virus feeds (XML)",
+        build: cleanmx::build,
     },
     Entry {
         name: "danger-rulez",
@@ -115,6 +135,18 @@ pub const REGISTRY: &[Entry] = &[
         build: dyn_ponmocup::build,
     },
     Entry {
+        name: "eset",
+        intelmq: "intelmq.bots.parsers.eset.parser",
+        description: "ESET Threat Intelligence domain and URL lists (JSON)",
+        build: eset::build,
+    },
+    Entry {
+        name: "fraunhofer-dga",
+        intelmq: "intelmq.bots.parsers.fraunhofer.parser_dga",
+        description: "Fraunhofer DGA archive C2 domains (JSON)",
+        build: fraunhofer_dga::build,
+    },
+    Entry {
         name: "malwarepatrol-dansguardian",
         intelmq: "intelmq.bots.parsers.malwarepatrol.parser_dansguardian",
         description: "Malware Patrol block list for DansGuardian (URLs)",
@@ -125,6 +157,18 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.openphish.parser",
         description: "OpenPhish public feed (phishing URLs)",
         build: openphish::build,
+    },
+    Entry {
+        name: "openphish-commercial",
+        intelmq: "intelmq.bots.parsers.openphish.parser_commercial",
+        description: "OpenPhish commercial feed (JSON lines)",
+        build: openphish_commercial::build,
+    },
+    Entry {
+        name: "phishtank",
+        intelmq: "intelmq.bots.parsers.phishtank.parser",
+        description: "PhishTank online-valid list (JSON)",
+        build: phishtank::build,
     },
     Entry {
         name: "spamhaus-cert",
@@ -139,10 +183,22 @@ pub const REGISTRY: &[Entry] = &[
         build: spamhaus_drop::build,
     },
     Entry {
+        name: "turris",
+        intelmq: "intelmq.bots.parsers.turris.parser",
+        description: "Turris Sentinel greylist (CSV)",
+        build: turris::build,
+    },
+    Entry {
         name: "vxvault",
         intelmq: "intelmq.bots.parsers.vxvault.parser",
         description: "VX Vault malware URL list",
         build: vxvault::build,
+    },
+    Entry {
+        name: "zoneh",
+        intelmq: "intelmq.bots.parsers.zoneh.parser",
+        description: "Zone-H defacement reports (CSV)",
+        build: zoneh::build,
     },
 ];
 

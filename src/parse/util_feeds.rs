@@ -185,6 +185,32 @@ pub fn recover_csv_dict(
     crate::harmonization::py_strip(&(header + &row)).to_string()
 }
 
+/// `ParserBot.parse_csv_dict`: the header row and the data rows (empty rows are
+/// skipped, as `csv.DictReader` does), plus the report's line ending.
+pub struct CsvDict {
+    pub names: Vec<String>,
+    pub rows: Vec<super::feedio::CsvRow>,
+    pub ending: &'static str,
+    /// The header line as read (IntelMQ's `_handle.first_line`, stripped).
+    pub first_line: String,
+}
+
+pub fn csv_dict(data: &[u8], opts: &super::feedio::CsvOpts) -> CsvDict {
+    let text = super::feedio::decode(data);
+    let ending = super::feedio::line_ending(crate::harmonization::py_strip(&text));
+    let mut rows = super::feedio::csv_rows(data, opts).into_iter();
+    let (names, first_line) = match rows.next() {
+        Some(h) => (h.fields, h.line),
+        None => (Vec::new(), String::new()),
+    };
+    CsvDict {
+        names,
+        rows: rows.filter(|r| !r.fields.is_empty()).collect(),
+        ending,
+        first_line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
