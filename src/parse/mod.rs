@@ -14,6 +14,7 @@ pub mod blocklistde;
 pub mod cert_eu_csv;
 pub mod ci_army;
 pub mod cleanmx;
+pub mod cymru_full_bogons;
 pub mod danger_rulez;
 pub mod dataplane;
 pub mod dshield_asn;
@@ -23,11 +24,13 @@ pub mod eset;
 pub mod feedio;
 pub mod fraunhofer_dga;
 pub mod malwarepatrol_dansguardian;
+pub mod malwareurl;
 pub mod openphish;
 pub mod openphish_commercial;
 pub mod phishtank;
 pub mod spamhaus_cert;
 pub mod spamhaus_drop;
+pub mod surbl;
 pub mod turris;
 pub mod util_feeds;
 pub mod vxvault;
@@ -105,6 +108,12 @@ pub const REGISTRY: &[Entry] = &[
         build: cleanmx::build,
     },
     Entry {
+        name: "cymru-full-bogons",
+        intelmq: "intelmq.bots.parsers.cymru.parser_full_bogons",
+        description: "Team Cymru full bogons lists",
+        build: cymru_full_bogons::build,
+    },
+    Entry {
         name: "danger-rulez",
         intelmq: "intelmq.bots.parsers.danger_rulez.parser",
         description: "Danger Rulez bruteforceblocker IP list",
@@ -153,6 +162,12 @@ pub const REGISTRY: &[Entry] = &[
         build: malwarepatrol_dansguardian::build,
     },
     Entry {
+        name: "malwareurl",
+        intelmq: "intelmq.bots.parsers.malwareurl.parser",
+        description: "MalwareURL domain/IP table (HTML)",
+        build: malwareurl::build,
+    },
+    Entry {
         name: "openphish",
         intelmq: "intelmq.bots.parsers.openphish.parser",
         description: "OpenPhish public feed (phishing URLs)",
@@ -181,6 +196,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.spamhaus.parser_drop",
         description: "Spamhaus DROP/EDROP/DROPv6/ASN-DROP lists (text and NDJSON)",
         build: spamhaus_drop::build,
+    },
+    Entry {
+        name: "surbl",
+        intelmq: "intelmq.bots.parsers.surbl.parser",
+        description: "SURBL zone data (rbldnsd format)",
+        build: surbl::build,
     },
     Entry {
         name: "turris",
