@@ -14,6 +14,7 @@ pub mod blocklistde;
 pub mod cert_eu_csv;
 pub mod ci_army;
 pub mod cleanmx;
+pub mod cymru_cap_program;
 pub mod cymru_full_bogons;
 pub mod danger_rulez;
 pub mod dataplane;
@@ -106,6 +107,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.cleanmx.parser",
         description: "Clean-MX phishing and virus feeds (XML)",
         build: cleanmx::build,
+    },
+    Entry {
+        name: "cymru-cap-program",
+        intelmq: "intelmq.bots.parsers.cymru.parser_cap_program",
+        description: "Team Cymru CAP program reports (old and new format)",
+        build: cymru_cap_program::build,
     },
     Entry {
         name: "cymru-full-bogons",
