@@ -22,7 +22,8 @@ impl Parser for Dyn {
                 source_time = Some(iso_or_text(t));
                 continue;
             }
-            if row.starts_with('#') {
+            // Blank lines are no records (IntelMQ stops the report on them).
+            if row.starts_with('#') || row.split_whitespace().next().is_none() {
                 continue;
             }
             let result = events(row, source_time.as_deref(), out);
