@@ -8,7 +8,34 @@
 //! parsed again with `--from-dump`).
 
 pub mod abusech_feodotracker;
+pub mod alienvault;
+pub mod bambenek;
+pub mod blocklistde;
+pub mod cert_eu_csv;
+pub mod ci_army;
+pub mod cleanmx;
+pub mod cymru_cap_program;
+pub mod cymru_full_bogons;
+pub mod danger_rulez;
+pub mod dataplane;
+pub mod dshield_asn;
+pub mod dshield_block;
+pub mod dyn_ponmocup;
+pub mod eset;
 pub mod feedio;
+pub mod fraunhofer_dga;
+pub mod malwarepatrol_dansguardian;
+pub mod malwareurl;
+pub mod openphish;
+pub mod openphish_commercial;
+pub mod phishtank;
+pub mod spamhaus_cert;
+pub mod spamhaus_drop;
+pub mod surbl;
+pub mod turris;
+pub mod util_feeds;
+pub mod vxvault;
+pub mod zoneh;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
 use crate::message::Message;
@@ -38,12 +65,170 @@ pub struct Entry {
 }
 
 /// Every parser. Keep sorted by name.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "abusech-feodotracker",
-    intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
-    description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
-    build: abusech_feodotracker::build,
-}];
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "abusech-feodotracker",
+        intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
+        description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
+        build: abusech_feodotracker::build,
+    },
+    Entry {
+        name: "alienvault",
+        intelmq: "intelmq.bots.parsers.alienvault.parser",
+        description: "AlienVault IP reputation list (#-separated)",
+        build: alienvault::build,
+    },
+    Entry {
+        name: "bambenek",
+        intelmq: "intelmq.bots.parsers.bambenek.parser",
+        description: "Bambenek C2 IP/domain master lists and DGA feed",
+        build: bambenek::build,
+    },
+    Entry {
+        name: "blocklistde",
+        intelmq: "intelmq.bots.parsers.blocklistde.parser",
+        description: "blocklist.de IP lists by attacked service",
+        build: blocklistde::build,
+    },
+    Entry {
+        name: "cert-eu-csv",
+        intelmq: "intelmq.bots.parsers.cert_eu.parser_csv",
+        description: "CERT-EU feed (CSV)",
+        build: cert_eu_csv::build,
+    },
+    Entry {
+        name: "ci-army",
+        intelmq: "intelmq.bots.parsers.ci_army.parser",
+        description: "CINS Army IP list",
+        build: ci_army::build,
+    },
+    Entry {
+        name: "cleanmx",
+        intelmq: "intelmq.bots.parsers.cleanmx.parser",
+        description: "Clean-MX phishing and virus feeds (XML)",
+        build: cleanmx::build,
+    },
+    Entry {
+        name: "cymru-cap-program",
+        intelmq: "intelmq.bots.parsers.cymru.parser_cap_program",
+        description: "Team Cymru CAP program reports (old and new format)",
+        build: cymru_cap_program::build,
+    },
+    Entry {
+        name: "cymru-full-bogons",
+        intelmq: "intelmq.bots.parsers.cymru.parser_full_bogons",
+        description: "Team Cymru full bogons lists",
+        build: cymru_full_bogons::build,
+    },
+    Entry {
+        name: "danger-rulez",
+        intelmq: "intelmq.bots.parsers.danger_rulez.parser",
+        description: "Danger Rulez bruteforceblocker IP list",
+        build: danger_rulez::build,
+    },
+    Entry {
+        name: "dataplane",
+        intelmq: "intelmq.bots.parsers.dataplane.parser",
+        description: "dataplane.org suspicious host lists",
+        build: dataplane::build,
+    },
+    Entry {
+        name: "dshield-asn",
+        intelmq: "intelmq.bots.parsers.dshield.parser_asn",
+        description: "DShield AS details (source IPs of one AS)",
+        build: dshield_asn::build,
+    },
+    Entry {
+        name: "dshield-block",
+        intelmq: "intelmq.bots.parsers.dshield.parser_block",
+        description: "DShield recommended block list (networks)",
+        build: dshield_block::build,
+    },
+    Entry {
+        name: "dyn",
+        intelmq: "intelmq.bots.parsers.dyn.parser",
+        description: "DynDNS ponmocup infected domains",
+        build: dyn_ponmocup::build,
+    },
+    Entry {
+        name: "eset",
+        intelmq: "intelmq.bots.parsers.eset.parser",
+        description: "ESET Threat Intelligence domain and URL lists (JSON)",
+        build: eset::build,
+    },
+    Entry {
+        name: "fraunhofer-dga",
+        intelmq: "intelmq.bots.parsers.fraunhofer.parser_dga",
+        description: "Fraunhofer DGA archive C2 domains (JSON)",
+        build: fraunhofer_dga::build,
+    },
+    Entry {
+        name: "malwarepatrol-dansguardian",
+        intelmq: "intelmq.bots.parsers.malwarepatrol.parser_dansguardian",
+        description: "Malware Patrol block list for DansGuardian (URLs)",
+        build: malwarepatrol_dansguardian::build,
+    },
+    Entry {
+        name: "malwareurl",
+        intelmq: "intelmq.bots.parsers.malwareurl.parser",
+        description: "MalwareURL domain/IP table (HTML)",
+        build: malwareurl::build,
+    },
+    Entry {
+        name: "openphish",
+        intelmq: "intelmq.bots.parsers.openphish.parser",
+        description: "OpenPhish public feed (phishing URLs)",
+        build: openphish::build,
+    },
+    Entry {
+        name: "openphish-commercial",
+        intelmq: "intelmq.bots.parsers.openphish.parser_commercial",
+        description: "OpenPhish commercial feed (JSON lines)",
+        build: openphish_commercial::build,
+    },
+    Entry {
+        name: "phishtank",
+        intelmq: "intelmq.bots.parsers.phishtank.parser",
+        description: "PhishTank online-valid list (JSON)",
+        build: phishtank::build,
+    },
+    Entry {
+        name: "spamhaus-cert",
+        intelmq: "intelmq.bots.parsers.spamhaus.parser_cert",
+        description: "Spamhaus CERT portal feed (infected hosts, CSV)",
+        build: spamhaus_cert::build,
+    },
+    Entry {
+        name: "spamhaus-drop",
+        intelmq: "intelmq.bots.parsers.spamhaus.parser_drop",
+        description: "Spamhaus DROP/EDROP/DROPv6/ASN-DROP lists (text and NDJSON)",
+        build: spamhaus_drop::build,
+    },
+    Entry {
+        name: "surbl",
+        intelmq: "intelmq.bots.parsers.surbl.parser",
+        description: "SURBL zone data (rbldnsd format)",
+        build: surbl::build,
+    },
+    Entry {
+        name: "turris",
+        intelmq: "intelmq.bots.parsers.turris.parser",
+        description: "Turris Sentinel greylist (CSV)",
+        build: turris::build,
+    },
+    Entry {
+        name: "vxvault",
+        intelmq: "intelmq.bots.parsers.vxvault.parser",
+        description: "VX Vault malware URL list",
+        build: vxvault::build,
+    },
+    Entry {
+        name: "zoneh",
+        intelmq: "intelmq.bots.parsers.zoneh.parser",
+        description: "Zone-H defacement reports (CSV)",
+        build: zoneh::build,
+    },
+];
 
 /// Find a parser by our name or its IntelMQ module name.
 pub fn find(name: &str) -> Option<&'static Entry> {
