@@ -84,7 +84,7 @@ pub fn generate<C: CommandFactory>(common: &CommonArgs, name: &str) -> io::Resul
     let mut cmd = C::command();
     let mut out = io::stdout().lock();
     if what == "man" {
-        clap_mangen::Man::new(cmd).render(&mut out)?;
+        render_man(cmd, &mut out)?;
         return Ok(true);
     }
     let shell: clap_complete::Shell = what.parse().map_err(|_| {
@@ -92,6 +92,89 @@ pub fn generate<C: CommandFactory>(common: &CommonArgs, name: &str) -> io::Resul
     })?;
     clap_complete::generate(shell, &mut cmd, name, &mut out);
     Ok(true)
+}
+
+const TOOLS: [&str; 5] = [
+    "imq-collect",
+    "imq-parse",
+    "imq-enrich",
+    "imq-filter",
+    "imq-output",
+];
+
+/// Escape text for roff.
+fn roff(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let l = line.replace('\\', "\\e").replace('-', "\\-");
+        if l.starts_with('.') || l.starts_with('\'') {
+            out.push_str("\\&");
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// The man page of a tool: clap_mangen's title, name, synopsis, description and
+/// options, then the sections every imq page has (exit status, environment,
+/// files, examples, see also). Generated, so it cannot drift from `--help`; a
+/// test compares it with `man/<tool>.1`.
+pub fn render_man(cmd: clap::Command, out: &mut dyn io::Write) -> io::Result<()> {
+    let name = cmd.get_name().to_string();
+    let after = cmd
+        .get_after_long_help()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    for (code, text) in [
+        ("0", "Every input line was processed. Also when a downstream reader (such as head) closed the pipe early."),
+        ("1", "The run finished, but some input was rejected and written to the dump."),
+        ("2", "Fatal error: usage, unreadable input, broken database or configuration."),
+    ] {
+        writeln!(out, ".TP\n\\fB{code}\\fR\n{}", roff(text).trim_end())?;
+    }
+    writeln!(out, ".SH ENVIRONMENT")?;
+    for arg in cmd.get_arguments() {
+        if let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) {
+            writeln!(
+                out,
+                ".TP\n\\fB{}\\fR\nDefault for \\fB\\-\\-{}\\fR.",
+                env.to_string_lossy(),
+                roff(long).trim_end()
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        ".TP\n\\fBIMQ_DUMP_DIR\\fR\nDirectory of the default dump file."
+    )?;
+    writeln!(out, ".SH FILES")?;
+    writeln!(
+        out,
+        ".TP\n\\fI{}.dump.ndjson\\fR\nThe default dump, in \\fB$IMQ_DUMP_DIR\\fR or the working directory: one JSON object per rejected line with the fields time, tool, input, line, error and raw (raw_base64 when the line is not UTF\\-8). Replay a fixed dump with \\fB\\-\\-from\\-dump\\fR.",
+        roff(&name).trim_end()
+    )?;
+    let examples = after.split("\n\nExit status:").next().unwrap_or("");
+    let examples = examples.strip_prefix("Examples:\n").unwrap_or(examples);
+    if !examples.trim().is_empty() {
+        writeln!(out, ".SH EXAMPLES\n.nf\n{}.fi", roff(examples))?;
+    }
+    writeln!(out, ".SH \"SEE ALSO\"")?;
+    let others: Vec<String> = TOOLS
+        .iter()
+        .filter(|t| **t != name)
+        .map(|t| format!("\\fB{}\\fR(1)", t.replace('-', "\\-")))
+        .collect();
+    writeln!(out, "{}", others.join(", "))?;
+    man.render_version_section(out)?;
+    Ok(())
 }
 
 /// Is this error, somewhere in its chain, a closed pipe? Then the reader is gone

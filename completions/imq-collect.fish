@@ -1,0 +1,17 @@
+complete -c imq-collect -l feed-name -d 'feed.name of the reports' -r
+complete -c imq-collect -l feed-provider -d 'feed.provider of the reports' -r
+complete -c imq-collect -l feed-url -d 'feed.url of the reports (default: the file\'s file:// URL)' -r
+complete -c imq-collect -l feed-accuracy -d 'feed.accuracy of the reports (0-100)' -r
+complete -c imq-collect -l feed-code -d 'feed.code of the reports' -r
+complete -c imq-collect -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
+complete -c imq-collect -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-collect -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
+complete -c imq-collect -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
+complete -c imq-collect -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
+complete -c imq-collect -l strict -d 'Stop at the first rejected line (it is dumped; exit status 1)'
+complete -c imq-collect -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
+complete -c imq-collect -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
+complete -c imq-collect -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
+complete -c imq-collect -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-collect -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imq-collect -s V -l version -d 'Print version'

@@ -1,0 +1,15 @@
+complete -c imq-enrich -l intelmq -d 'Run the expert equivalent to this IntelMQ module (with --params)' -r
+complete -c imq-enrich -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-enrich -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
+complete -c imq-enrich -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-enrich -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
+complete -c imq-enrich -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
+complete -c imq-enrich -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
+complete -c imq-enrich -l list -d 'List the experts and exit'
+complete -c imq-enrich -l strict -d 'Stop at the first rejected line (it is dumped; exit status 1)'
+complete -c imq-enrich -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
+complete -c imq-enrich -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
+complete -c imq-enrich -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
+complete -c imq-enrich -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-enrich -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imq-enrich -s V -l version -d 'Print version'

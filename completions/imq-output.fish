@@ -1,0 +1,16 @@
+complete -c imq-output -s t -l target -d 'Where to write (a file; default stdout)' -r
+complete -c imq-output -s f -l fields -d 'Columns for csv, comma-separated' -r
+complete -c imq-output -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
+complete -c imq-output -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-output -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
+complete -c imq-output -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
+complete -c imq-output -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
+complete -c imq-output -l no-header -d 'csv: no header row'
+complete -c imq-output -l list -d 'List the outputs and exit'
+complete -c imq-output -l strict -d 'Stop at the first rejected line (it is dumped; exit status 1)'
+complete -c imq-output -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
+complete -c imq-output -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
+complete -c imq-output -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
+complete -c imq-output -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-output -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imq-output -s V -l version -d 'Print version'

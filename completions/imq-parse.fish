@@ -1,0 +1,18 @@
+complete -c imq-parse -l intelmq -d 'Run the parser equivalent to this IntelMQ module (with --params)' -r
+complete -c imq-parse -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-parse -s p -l param -d 'Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)' -r
+complete -c imq-parse -l set -d 'Set a report field for raw input, e.g. --set feed.name="My feed" (repeatable)' -r
+complete -c imq-parse -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
+complete -c imq-parse -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-parse -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
+complete -c imq-parse -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
+complete -c imq-parse -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
+complete -c imq-parse -l raw -d 'Treat input as raw feed data even if it looks like reports'
+complete -c imq-parse -l list -d 'List the parsers and exit'
+complete -c imq-parse -l strict -d 'Stop at the first rejected line (it is dumped; exit status 1)'
+complete -c imq-parse -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
+complete -c imq-parse -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
+complete -c imq-parse -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
+complete -c imq-parse -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-parse -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imq-parse -s V -l version -d 'Print version'
