@@ -4,6 +4,12 @@
 //! [`REGISTRY`]. Several experts run in one process as a [`Chain`], which is the
 //! same as piping one `imq-enrich` into the next.
 
+pub mod abusix;
+pub mod cymru_whois;
+pub mod gethostbyname;
+pub mod net;
+pub mod recordedfuture_iprisk;
+pub mod reverse_dns;
 pub mod taxonomy;
 
 use crate::message::Message;
@@ -39,12 +45,44 @@ pub struct Entry {
 }
 
 /// Every expert. Keep sorted by name.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "taxonomy",
-    intelmq: "intelmq.bots.experts.taxonomy.expert",
-    description: "set classification.taxonomy from classification.type",
-    build: taxonomy::build,
-}];
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "abusix",
+        intelmq: "intelmq.bots.experts.abusix.expert",
+        description: "abuse contact of the IP address from Abusix (DNS TXT)",
+        build: abusix::build,
+    },
+    Entry {
+        name: "cymru_whois",
+        intelmq: "intelmq.bots.experts.cymru_whois.expert",
+        description: "ASN, network, AS name, country of the IP from Team Cymru (DNS TXT)",
+        build: cymru_whois::build,
+    },
+    Entry {
+        name: "gethostbyname",
+        intelmq: "intelmq.bots.experts.gethostbyname.expert",
+        description: "resolve the FQDN (or URL host) to an IP address (DNS A)",
+        build: gethostbyname::build,
+    },
+    Entry {
+        name: "recordedfuture_iprisk",
+        intelmq: "intelmq.bots.experts.recordedfuture_iprisk.expert",
+        description: "Recorded Future risk score of the IP from a local risk list",
+        build: recordedfuture_iprisk::build,
+    },
+    Entry {
+        name: "reverse_dns",
+        intelmq: "intelmq.bots.experts.reverse_dns.expert",
+        description: "reverse DNS name of the IP address (DNS PTR)",
+        build: reverse_dns::build,
+    },
+    Entry {
+        name: "taxonomy",
+        intelmq: "intelmq.bots.experts.taxonomy.expert",
+        description: "set classification.taxonomy from classification.type",
+        build: taxonomy::build,
+    },
+];
 
 pub fn find(name: &str) -> Option<&'static Entry> {
     let norm = name.replace('-', "_");
