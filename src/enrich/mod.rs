@@ -6,11 +6,19 @@
 
 pub mod abusix;
 pub mod cymru_whois;
+pub mod do_portal;
 pub mod gethostbyname;
+pub mod http_content;
+pub mod http_status;
+pub mod national_cert_contact_certat;
 pub mod net;
+pub mod rdap;
 pub mod recordedfuture_iprisk;
 pub mod reverse_dns;
+pub mod ripe;
 pub mod taxonomy;
+pub mod trusted_introducer_lookup;
+pub mod tuency;
 
 use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
@@ -59,10 +67,40 @@ pub const REGISTRY: &[Entry] = &[
         build: cymru_whois::build,
     },
     Entry {
+        name: "do_portal",
+        intelmq: "intelmq.bots.experts.do_portal.expert",
+        description: "abuse contact of source.ip from a do-portal instance",
+        build: do_portal::build,
+    },
+    Entry {
         name: "gethostbyname",
         intelmq: "intelmq.bots.experts.gethostbyname.expert",
         description: "resolve the FQDN (or URL host) to an IP address (DNS A)",
         build: gethostbyname::build,
+    },
+    Entry {
+        name: "http_content",
+        intelmq: "intelmq.bots.experts.http.expert_content",
+        description: "status online/offline: does the URL's page contain a text",
+        build: http_content::build,
+    },
+    Entry {
+        name: "http_status",
+        intelmq: "intelmq.bots.experts.http.expert_status",
+        description: "status online/offline from the HTTP status of the URL",
+        build: http_status::build,
+    },
+    Entry {
+        name: "national_cert_contact_certat",
+        intelmq: "intelmq.bots.experts.national_cert_contact_certat.expert",
+        description: "country and national CERT contact from CERT.at",
+        build: national_cert_contact_certat::build,
+    },
+    Entry {
+        name: "rdap",
+        intelmq: "intelmq.bots.experts.rdap.expert",
+        description: "abuse contact of the domain from RDAP",
+        build: rdap::build,
     },
     Entry {
         name: "recordedfuture_iprisk",
@@ -77,10 +115,28 @@ pub const REGISTRY: &[Entry] = &[
         build: reverse_dns::build,
     },
     Entry {
+        name: "ripe",
+        intelmq: "intelmq.bots.experts.ripe.expert",
+        description: "abuse contacts (and geolocation) from the RIPE DB and RIPEstat",
+        build: ripe::build,
+    },
+    Entry {
         name: "taxonomy",
         intelmq: "intelmq.bots.experts.taxonomy.expert",
         description: "set classification.taxonomy from classification.type",
         build: taxonomy::build,
+    },
+    Entry {
+        name: "trusted_introducer_lookup",
+        intelmq: "intelmq.bots.experts.trusted_introducer_lookup.expert",
+        description: "abuse contact from the Trusted Introducer directory",
+        build: trusted_introducer_lookup::build,
+    },
+    Entry {
+        name: "tuency",
+        intelmq: "intelmq.bots.experts.tuency.expert",
+        description: "contacts and notification settings from tuency",
+        build: tuency::build,
     },
 ];
 

@@ -97,7 +97,21 @@ pub fn http_client(p: &Params) -> anyhow::Result<reqwest::blocking::Client> {
     let ua = str_param(p, "http_user_agent")
         .map(|s| s.into_owned())
         .unwrap_or_else(|| format!("imq/{}", env!("CARGO_PKG_VERSION")));
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(Value::Object(h)) = p.get("http_header") {
+        for (k, v) in h {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes())?,
+                reqwest::header::HeaderValue::from_str(&v)?,
+            );
+        }
+    }
     Ok(reqwest::blocking::Client::builder()
+        .default_headers(headers)
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(ua)
@@ -117,4 +131,62 @@ pub fn add_opt(overwrite: bool) -> crate::message::Add {
         sanitize: true,
         overwrite: Some(overwrite),
     }
+}
+
+/// An HTTP answer, read in full.
+pub struct HttpReply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl HttpReply {
+    /// Python requests' `Response.reason` for the status.
+    pub fn reason(&self) -> &'static str {
+        reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+    }
+
+    /// requests' truthiness: status below 400.
+    pub fn ok(&self) -> bool {
+        self.status < 400
+    }
+
+    pub fn json(&self) -> Result<Value, String> {
+        serde_json::from_str(&self.body).map_err(|e| format!("response is not JSON: {e}"))
+    }
+}
+
+/// GET `url` with query parameters; a transport failure is the error text.
+pub fn http_get(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    query: &[(&str, &str)],
+) -> Result<HttpReply, String> {
+    let resp = client
+        .get(url)
+        .query(query)
+        .send()
+        .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .text()
+        .map_err(|e| format!("GET {url}: reading the body: {}", error_chain(&e)))?;
+    Ok(HttpReply { status, body })
+}
+
+/// An error with its causes, as one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
 }
