@@ -1,5 +1,5 @@
 //! Conformance cases of the network experts copied from the corpus
-//! (/work/shared/corpus/cases/expert/<bot>/) into tests/data/enrich-net/.
+//! (/work/shared/corpus/cases/expert/<bot>/) into tests/data/enrich-net/corpus/.
 //! Only recordedfuture_iprisk has cases; it reads a local file.
 
 mod support;
@@ -20,7 +20,7 @@ fn without_volatile(mut m: Map<String, Value>, volatile: &[Value]) -> Vec<(Strin
 
 #[test]
 fn corpus_cases() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/enrich-net");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/enrich-net/corpus");
     let mut n = 0;
     for bot in std::fs::read_dir(&root).unwrap() {
         let bot = bot.unwrap().path();
