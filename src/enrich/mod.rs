@@ -7,6 +7,7 @@
 pub mod abusix;
 pub mod cymru_whois;
 pub mod do_portal;
+pub mod generic_db_lookup;
 pub mod gethostbyname;
 pub mod http_content;
 pub mod http_status;
@@ -19,6 +20,7 @@ pub mod ripe;
 pub mod taxonomy;
 pub mod trusted_introducer_lookup;
 pub mod tuency;
+pub mod uwhoisd;
 
 use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
@@ -71,6 +73,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.experts.do_portal.expert",
         description: "abuse contact of source.ip from a do-portal instance",
         build: do_portal::build,
+    },
+    Entry {
+        name: "generic_db_lookup",
+        intelmq: "intelmq.bots.experts.generic_db_lookup.expert",
+        description: "copy columns of the matching PostgreSQL row into the event",
+        build: generic_db_lookup::build,
     },
     Entry {
         name: "gethostbyname",
@@ -137,6 +145,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.experts.tuency.expert",
         description: "contacts and notification settings from tuency",
         build: tuency::build,
+    },
+    Entry {
+        name: "uwhoisd",
+        intelmq: "intelmq.bots.experts.uwhoisd.expert",
+        description: "whois text of domain, IP and ASN from a uWhoisd server",
+        build: uwhoisd::build,
     },
 ];
 
