@@ -78,26 +78,17 @@ fn uwhoisd_lookups() {
 }
 
 fn psql(sql: &str) {
-    let out = std::process::Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "test",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "PostgreSQL on 127.0.0.1:5432 (database test, user postgres, trust auth) is needed: start it (e.g. `service postgresql start`): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut c = postgres::Client::connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5",
+        postgres::NoTls,
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "these tests need PostgreSQL on 127.0.0.1:5432 (database test, user postgres, trust auth); \
+             start it (e.g. `service postgresql start`): {e}"
+        )
+    });
+    c.batch_execute(sql).unwrap();
 }
 
 struct Table(String);
