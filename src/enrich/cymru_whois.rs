@@ -183,7 +183,11 @@ impl Expert for CymruWhois {
                 }
                 None => {
                     let r = self.query(ip)?;
-                    let json = serde_json::to_string(&r).expect("serializable");
+                    // Python's json.dumps text, as IntelMQ stores it in Redis.
+                    let json = match &r {
+                        Some(m) => crate::pyfmt::py_json_dumps(&Value::Object(m.clone()), false),
+                        None => "null".to_string(),
+                    };
                     self.cache.set(&key, &json, None).map_err(Fail::Reject)?;
                     r
                 }

@@ -165,7 +165,8 @@ impl Ripe {
         let j = r.json().map_err(|e| fail(format!("{url}: {e}")))?;
         let data = reply_data(kind, &j).filter(|d| !is_empty(d));
         let cached = match &data {
-            Some(d) => d.to_string(),
+            // Python's json.dumps text, so Redis entries match IntelMQ's byte for byte.
+            Some(d) => crate::pyfmt::py_json_dumps(d, false),
             None => CACHE_NO_VALUE.to_string(),
         };
         self.cache.set(&key, &cached, None).map_err(fail)?;
