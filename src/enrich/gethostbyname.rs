@@ -7,12 +7,15 @@
 //! name -2, no address -5 and malformed answer -4 are ignored (field left unset)
 //! like IntelMQ's defaults; a timeout or server failure is -3 (EAI_AGAIN) and
 //! sends the event to the dump unless listed in `gaierrors_to_ignore`.
+//! Without `resolver`, names in /etc/hosts are answered from there first, as
+//! the C library would.
 
 use super::net::{self, add_opt, bool_param, cache::Cache, dns};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
 use crate::pyurl;
 use crate::stream::Fail;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 pub struct Gethostbyname {
@@ -20,6 +23,8 @@ pub struct Gethostbyname {
     overwrite: bool,
     ignore: Vec<i64>,
     resolver: dns::Resolver,
+    /// IPv4 entries of /etc/hosts (lower-case name -> address).
+    hosts: HashMap<String, Ipv4Addr>,
     cache: Cache,
 }
 
@@ -39,8 +44,31 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         overwrite: bool_param(p, "overwrite", false)?,
         ignore,
         resolver: net::resolver(p)?,
+        hosts: if net::str_param(p, "resolver").is_some() {
+            HashMap::new()
+        } else {
+            std::fs::read_to_string("/etc/hosts")
+                .map(|t| parse_hosts(&t))
+                .unwrap_or_default()
+        },
         cache: Cache::from_params(p, 0, 3600.0)?,
     }))
+}
+
+/// The IPv4 entries of a hosts file; the first line naming a host wins.
+fn parse_hosts(text: &str) -> HashMap<String, Ipv4Addr> {
+    let mut m = HashMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut w = line.split_whitespace();
+        let Some(Ok(ip)) = w.next().map(str::parse::<Ipv4Addr>) else {
+            continue;
+        };
+        for name in w {
+            m.entry(name.to_ascii_lowercase()).or_insert(ip);
+        }
+    }
+    m
 }
 
 /// IntelMQ's URL.to_domain_name: the netloc unless it is an IP address.
@@ -56,6 +84,9 @@ impl Gethostbyname {
     /// The address, `Ok(None)` for an ignored error, or the getaddrinfo code.
     fn lookup(&mut self, fqdn: &str) -> Result<Option<String>, (i64, String)> {
         if let Ok(ip) = fqdn.parse::<Ipv4Addr>() {
+            return Ok(Some(ip.to_string()));
+        }
+        if let Some(ip) = self.hosts.get(&fqdn.to_ascii_lowercase()) {
             return Ok(Some(ip.to_string()));
         }
         if let Some(v) = self.cache.get(fqdn).map_err(|e| (-3, e))? {
@@ -126,6 +157,16 @@ impl Expert for Gethostbyname {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hosts_file() {
+        let h = super::parse_hosts(
+            "127.0.0.1 localhost Local\n::1 localhost6\n# x\n10.0.0.1 a b # c\n127.0.0.2 a\n",
+        );
+        assert_eq!(h["local"].to_string(), "127.0.0.1");
+        assert_eq!(h["a"].to_string(), "10.0.0.1");
+        assert!(!h.contains_key("localhost6"));
+    }
+
     #[test]
     fn url_host_skips_addresses() {
         assert_eq!(

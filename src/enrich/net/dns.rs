@@ -97,6 +97,10 @@ impl Resolver {
         } else {
             reply
         };
+        // Guard against stray answers with a guessed id.
+        if !question_is(&reply, name, qtype) {
+            return Err(bad("reply is for another question"));
+        }
         parse_reply(&reply, id)
     }
 
@@ -278,6 +282,19 @@ fn u16_at(m: &[u8], pos: usize) -> Result<u16, DnsError> {
         .ok_or_else(|| bad("short message"))
 }
 
+/// Does the reply's (first) question ask for `name`/`qtype`?
+fn question_is(m: &[u8], name: &str, qtype: u16) -> bool {
+    if m.len() < 12 || u16_at(m, 4).unwrap_or(0) == 0 {
+        return false;
+    }
+    match read_name(m, 12) {
+        Ok((q, end)) => {
+            q.eq_ignore_ascii_case(name.trim_end_matches('.')) && u16_at(m, end) == Ok(qtype)
+        }
+        Err(_) => false,
+    }
+}
+
 /// The answer records of a reply to query `id`.
 pub fn parse_reply(m: &[u8], id: u16) -> Result<Vec<Record>, DnsError> {
     if m.len() < 12 || u16_at(m, 0)? != id {
@@ -382,6 +399,9 @@ mod tests {
         let r = parse_reply(&m, 7).unwrap();
         assert_eq!(r[0].data, Rdata::Name("example.org".into()));
         assert_eq!(r[0].ttl, 60);
+        assert!(question_is(&m, "EXAMPLE.org.", PTR));
+        assert!(!question_is(&m, "example.net", PTR));
+        assert!(!question_is(&m, "example.org", A));
         m[3] = 3;
         assert_eq!(parse_reply(&m, 7), Err(DnsError::NxDomain));
         assert!(parse_reply(&m[..20], 8).is_err());
