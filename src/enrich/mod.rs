@@ -4,7 +4,23 @@
 //! [`REGISTRY`]. Several experts run in one process as a [`Chain`], which is the
 //! same as piping one `imq-enrich` into the next.
 
+pub mod abusix;
+pub mod cymru_whois;
+pub mod do_portal;
+pub mod generic_db_lookup;
+pub mod gethostbyname;
+pub mod http_content;
+pub mod http_status;
+pub mod national_cert_contact_certat;
+pub mod net;
+pub mod rdap;
+pub mod recordedfuture_iprisk;
+pub mod reverse_dns;
+pub mod ripe;
 pub mod taxonomy;
+pub mod trusted_introducer_lookup;
+pub mod tuency;
+pub mod uwhoisd;
 
 use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
@@ -39,12 +55,104 @@ pub struct Entry {
 }
 
 /// Every expert. Keep sorted by name.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "taxonomy",
-    intelmq: "intelmq.bots.experts.taxonomy.expert",
-    description: "set classification.taxonomy from classification.type",
-    build: taxonomy::build,
-}];
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "abusix",
+        intelmq: "intelmq.bots.experts.abusix.expert",
+        description: "abuse contact of the IP address from Abusix (DNS TXT)",
+        build: abusix::build,
+    },
+    Entry {
+        name: "cymru_whois",
+        intelmq: "intelmq.bots.experts.cymru_whois.expert",
+        description: "ASN, network, AS name, country of the IP from Team Cymru (DNS TXT)",
+        build: cymru_whois::build,
+    },
+    Entry {
+        name: "do_portal",
+        intelmq: "intelmq.bots.experts.do_portal.expert",
+        description: "abuse contact of source.ip from a do-portal instance",
+        build: do_portal::build,
+    },
+    Entry {
+        name: "generic_db_lookup",
+        intelmq: "intelmq.bots.experts.generic_db_lookup.expert",
+        description: "copy columns of the matching PostgreSQL row into the event",
+        build: generic_db_lookup::build,
+    },
+    Entry {
+        name: "gethostbyname",
+        intelmq: "intelmq.bots.experts.gethostbyname.expert",
+        description: "resolve the FQDN (or URL host) to an IP address (DNS A)",
+        build: gethostbyname::build,
+    },
+    Entry {
+        name: "http_content",
+        intelmq: "intelmq.bots.experts.http.expert_content",
+        description: "status online/offline: does the URL's page contain a text",
+        build: http_content::build,
+    },
+    Entry {
+        name: "http_status",
+        intelmq: "intelmq.bots.experts.http.expert_status",
+        description: "status online/offline from the HTTP status of the URL",
+        build: http_status::build,
+    },
+    Entry {
+        name: "national_cert_contact_certat",
+        intelmq: "intelmq.bots.experts.national_cert_contact_certat.expert",
+        description: "country and national CERT contact from CERT.at",
+        build: national_cert_contact_certat::build,
+    },
+    Entry {
+        name: "rdap",
+        intelmq: "intelmq.bots.experts.rdap.expert",
+        description: "abuse contact of the domain from RDAP",
+        build: rdap::build,
+    },
+    Entry {
+        name: "recordedfuture_iprisk",
+        intelmq: "intelmq.bots.experts.recordedfuture_iprisk.expert",
+        description: "Recorded Future risk score of the IP from a local risk list",
+        build: recordedfuture_iprisk::build,
+    },
+    Entry {
+        name: "reverse_dns",
+        intelmq: "intelmq.bots.experts.reverse_dns.expert",
+        description: "reverse DNS name of the IP address (DNS PTR)",
+        build: reverse_dns::build,
+    },
+    Entry {
+        name: "ripe",
+        intelmq: "intelmq.bots.experts.ripe.expert",
+        description: "abuse contacts (and geolocation) from the RIPE DB and RIPEstat",
+        build: ripe::build,
+    },
+    Entry {
+        name: "taxonomy",
+        intelmq: "intelmq.bots.experts.taxonomy.expert",
+        description: "set classification.taxonomy from classification.type",
+        build: taxonomy::build,
+    },
+    Entry {
+        name: "trusted_introducer_lookup",
+        intelmq: "intelmq.bots.experts.trusted_introducer_lookup.expert",
+        description: "abuse contact from the Trusted Introducer directory",
+        build: trusted_introducer_lookup::build,
+    },
+    Entry {
+        name: "tuency",
+        intelmq: "intelmq.bots.experts.tuency.expert",
+        description: "contacts and notification settings from tuency",
+        build: tuency::build,
+    },
+    Entry {
+        name: "uwhoisd",
+        intelmq: "intelmq.bots.experts.uwhoisd.expert",
+        description: "whois text of domain, IP and ASN from a uWhoisd server",
+        build: uwhoisd::build,
+    },
+];
 
 pub fn find(name: &str) -> Option<&'static Entry> {
     let norm = name.replace('-', "_");
