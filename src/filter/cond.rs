@@ -1,0 +1,512 @@
+//! Compiled conditions, shared by the one-liner expressions and the sieve
+//! language. Everything that can be prepared once (regexes, networks, absolute
+//! times) is prepared when the condition is built; evaluating one reads the
+//! event's fields in place and allocates only where Python semantics demand a
+//! string form of a non-string value.
+
+use super::value::{py_eq, py_number, read_time, When};
+use crate::message::Message;
+use crate::pyfmt::{py_json_dumps, py_str};
+use crate::stream::Fail;
+use ipnetwork::IpNetwork;
+use regex::Regex;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+/// A field name, or a sieve variable (`$name`) standing for one or for a value.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    Lit(Value),
+    Var(String),
+}
+
+/// The sieve variables of the event being processed.
+pub type Vars = Vec<(String, Value)>;
+
+pub fn var<'a>(vars: &'a Vars, name: &str) -> Result<&'a Value, Fail> {
+    vars.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+        .ok_or_else(|| Fail::Reject(format!("Sieve variable {name} used before definition.")))
+}
+
+/// Where a condition reads its field.
+#[derive(Debug, Clone)]
+pub enum Key {
+    Field(String),
+    /// A variable holding the field name.
+    Var(String),
+}
+
+impl Key {
+    fn name<'a>(&'a self, vars: &'a Vars) -> Result<Cow<'a, str>, Fail> {
+        match self {
+            Key::Field(f) => Ok(Cow::Borrowed(f)),
+            Key::Var(v) => match var(vars, v)? {
+                Value::String(s) => Ok(Cow::Borrowed(s)),
+                other => Err(Fail::Reject(format!(
+                    "Expected a string variable as key, got {}.",
+                    py_str(other)
+                ))),
+            },
+        }
+    }
+
+    fn get<'m>(&self, ev: &'m Message, vars: &Vars) -> Result<Option<&'m Value>, Fail> {
+        Ok(ev.get(&self.name(vars)?))
+    }
+}
+
+/// String operators with one value (`==`, `!=`, `:contains`, `=~`, `!~`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrOp {
+    Eq,
+    Ne,
+    Contains,
+    /// The one-liner's `contains`: an element of a list, else a substring.
+    Has,
+    Match,
+    NotMatch,
+    /// Lexical order (one-liner only).
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// String operators with a list of values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiOp {
+    In,
+    ContainsAny,
+    RegexIn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumOp {
+    Eq,
+    Ne,
+    Le,
+    Ge,
+    Lt,
+    Gt,
+}
+
+impl NumOp {
+    fn test(self, o: Option<Ordering>) -> bool {
+        match self {
+            NumOp::Eq => o == Some(Ordering::Equal),
+            NumOp::Ne => o != Some(Ordering::Equal),
+            NumOp::Le => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+            NumOp::Ge => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+            NumOp::Lt => o == Some(Ordering::Less),
+            NumOp::Gt => o == Some(Ordering::Greater),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOp {
+    Equals,
+    SetEquals,
+    Overlaps,
+    SubsetOf,
+    SupersetOf,
+}
+
+/// A value to compare with: a literal prepared once, or a variable.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub value: Operand,
+    /// The compiled regex of a literal used with a regex operator.
+    pub re: Option<Regex>,
+}
+
+impl Pattern {
+    pub fn lit(v: Value) -> Pattern {
+        Pattern {
+            value: Operand::Lit(v),
+            re: None,
+        }
+    }
+
+    /// A literal string used as a regex: compiled now.
+    pub fn regex(s: &str) -> Result<Pattern, String> {
+        Ok(Pattern {
+            re: Some(compile_regex(s)?),
+            value: Operand::Lit(Value::String(s.into())),
+        })
+    }
+
+    fn value<'a>(&'a self, vars: &'a Vars) -> Result<&'a Value, Fail> {
+        match &self.value {
+            Operand::Lit(v) => Ok(v),
+            Operand::Var(n) => var(vars, n),
+        }
+    }
+
+    fn string<'a>(&'a self, vars: &'a Vars) -> Result<&'a str, Fail> {
+        match self.value(vars)? {
+            Value::String(s) => Ok(s),
+            other => Err(Fail::Reject(format!(
+                "Expected a string variable, got {}.",
+                py_str(other)
+            ))),
+        }
+    }
+
+    fn number(&self, vars: &Vars) -> Result<f64, Fail> {
+        match self.value(vars)? {
+            Value::Number(n) => Ok(n.as_f64().unwrap_or(f64::NAN)),
+            other => Err(Fail::Reject(format!(
+                "Expected a numeric variable, got {}.",
+                py_str(other)
+            ))),
+        }
+    }
+
+    fn search(&self, text: &str, vars: &Vars) -> Result<bool, Fail> {
+        match &self.re {
+            Some(re) => Ok(re.is_match(text)),
+            None => {
+                let re = compile_regex(self.string(vars)?).map_err(Fail::Reject)?;
+                Ok(re.is_match(text))
+            }
+        }
+    }
+}
+
+/// Compile a (Python) regular expression.
+pub fn compile_regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("invalid regular expression {s:?}: {e}"))
+}
+
+/// Parse a network as Python's `ip_network(x, strict=False)`.
+pub fn network(s: &str) -> Option<IpNetwork> {
+    crate::harmonization::parse_network(s, false)?.parse().ok()
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    Not(Box<Cond>),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    /// `:exists` (`!` of it is `:notexists`).
+    Exists(Key),
+    Str {
+        key: Key,
+        op: StrOp,
+        value: Pattern,
+    },
+    Multi {
+        key: Key,
+        op: MultiOp,
+        values: Vec<Pattern>,
+    },
+    Num {
+        key: Key,
+        op: NumOp,
+        value: Pattern,
+    },
+    NumIn {
+        key: Key,
+        values: Vec<Pattern>,
+    },
+    /// The one-liner's `in [...]` with literals of mixed types.
+    ValueIn {
+        key: Key,
+        values: Vec<Value>,
+    },
+    Ip {
+        key: Key,
+        nets: Vec<IpNetwork>,
+    },
+    /// A time comparison; the error of an unparseable time is kept for when
+    /// the condition is reached (IntelMQ fails only then).
+    Time {
+        key: Key,
+        op: NumOp,
+        when: Result<When, String>,
+        /// A variable holding the time (sieve).
+        var: Option<String>,
+    },
+    List {
+        key: Key,
+        op: ListOp,
+        values: Vec<Value>,
+    },
+    Bool {
+        key: Key,
+        eq: bool,
+        value: Operand,
+    },
+}
+
+/// The text form of a non-string value for string operators: Python's `str()`,
+/// `json.dumps()` for dicts.
+fn text_of(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Object(_) => Cow::Owned(py_json_dumps(v, false)),
+        _ => Cow::Owned(py_str(v)),
+    }
+}
+
+impl Cond {
+    pub fn eval(&self, ev: &Message, vars: &Vars) -> Result<bool, Fail> {
+        Ok(match self {
+            Cond::Not(c) => !c.eval(ev, vars)?,
+            Cond::And(cs) => {
+                for c in cs {
+                    if !c.eval(ev, vars)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Cond::Or(cs) => {
+                for c in cs {
+                    if c.eval(ev, vars)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Cond::Exists(k) => ev.contains(&k.name(vars)?),
+            Cond::Str { key, op, value } => {
+                let Some(lhs) = key.get(ev, vars)? else {
+                    return Ok(matches!(op, StrOp::Ne | StrOp::NotMatch));
+                };
+                match op {
+                    StrOp::Eq => py_eq(lhs, value.value(vars)?),
+                    StrOp::Ne => !py_eq(lhs, value.value(vars)?),
+                    StrOp::Contains => text_of(lhs).contains(value.string(vars)?),
+                    StrOp::Has => {
+                        let want = value.value(vars)?;
+                        match (lhs, want) {
+                            (Value::Array(items), _) => items.iter().any(|i| py_eq(i, want)),
+                            (_, Value::String(s)) => text_of(lhs).contains(s.as_str()),
+                            _ => false,
+                        }
+                    }
+                    StrOp::Match => value.search(&text_of(lhs), vars)?,
+                    StrOp::NotMatch => !value.search(&text_of(lhs), vars)?,
+                    StrOp::Lt | StrOp::Le | StrOp::Gt | StrOp::Ge => {
+                        let Value::String(l) = lhs else {
+                            return Ok(false);
+                        };
+                        let o = Some(l.as_str().cmp(value.string(vars)?));
+                        let nop = match op {
+                            StrOp::Lt => NumOp::Lt,
+                            StrOp::Le => NumOp::Le,
+                            StrOp::Gt => NumOp::Gt,
+                            _ => NumOp::Ge,
+                        };
+                        nop.test(o)
+                    }
+                }
+            }
+            Cond::Multi { key, op, values } => {
+                let Some(lhs) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                match op {
+                    MultiOp::In => {
+                        for v in values {
+                            if py_eq(lhs, v.value(vars)?) {
+                                return Ok(true);
+                            }
+                        }
+                        false
+                    }
+                    MultiOp::ContainsAny => {
+                        let text = text_of(lhs);
+                        for v in values {
+                            if text.contains(v.string(vars)?) {
+                                return Ok(true);
+                            }
+                        }
+                        false
+                    }
+                    MultiOp::RegexIn => {
+                        let text = text_of(lhs);
+                        for v in values {
+                            if v.search(&text, vars)? {
+                                return Ok(true);
+                            }
+                        }
+                        false
+                    }
+                }
+            }
+            Cond::Num { key, op, value } => {
+                let Some(lhs) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                let Some(l) = number_of(lhs) else {
+                    return Ok(*op == NumOp::Ne);
+                };
+                op.test(l.partial_cmp(&value.number(vars)?))
+            }
+            Cond::NumIn { key, values } => {
+                let Some(lhs) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                for v in values {
+                    if py_eq(lhs, v.value(vars)?) {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Cond::ValueIn { key, values } => {
+                let Some(lhs) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                values.iter().any(|v| py_eq(lhs, v))
+            }
+            Cond::Ip { key, nets } => {
+                let Some(Value::String(lhs)) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                let Ok(addr) = lhs.parse::<IpAddr>() else {
+                    return Ok(false);
+                };
+                nets.iter().any(|n| n.contains(addr))
+            }
+            Cond::Time { key, op, when, var } => {
+                let Some(lhs) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                let base = match var {
+                    Some(name) => {
+                        let s = Pattern {
+                            value: Operand::Var(name.clone()),
+                            re: None,
+                        };
+                        let s = s.string(vars)?.to_string();
+                        super::value::sieve_time(&s).map_err(Fail::Reject)?
+                    }
+                    None => when.clone().map_err(Fail::Reject)?,
+                };
+                let Some(t) = lhs.as_str().and_then(read_time) else {
+                    return Ok(false);
+                };
+                op.test(t.partial_cmp(&base.resolve()))
+            }
+            Cond::List { key, op, values } => {
+                let Some(Value::Array(lhs)) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                let has = |set: &[Value], x: &Value| set.iter().any(|y| py_eq(x, y));
+                let subset = |a: &[Value], b: &[Value]| a.iter().all(|x| has(b, x));
+                match op {
+                    ListOp::Equals => {
+                        lhs.len() == values.len()
+                            && lhs.iter().zip(values).all(|(a, b)| py_eq(a, b))
+                    }
+                    ListOp::SetEquals => subset(lhs, values) && subset(values, lhs),
+                    ListOp::Overlaps => lhs.iter().any(|x| has(values, x)),
+                    ListOp::SubsetOf => subset(lhs, values),
+                    ListOp::SupersetOf => subset(values, lhs),
+                }
+            }
+            Cond::Bool { key, eq, value } => {
+                let Some(Value::Bool(l)) = key.get(ev, vars)? else {
+                    return Ok(false);
+                };
+                let r = match value {
+                    Operand::Lit(v) => v.clone(),
+                    Operand::Var(n) => var(vars, n)?.clone(),
+                };
+                let same = py_eq(&Value::Bool(*l), &r);
+                same == *eq
+            }
+        })
+    }
+}
+
+/// A field value as a number for numeric comparisons: numbers (and bools, as
+/// Python compares them), or strings that hold a number.
+fn number_of(v: &Value) -> Option<f64> {
+    py_number(v).or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harmonization::MsgType;
+    use serde_json::json;
+
+    fn ev() -> Message {
+        Message::from_json(
+            br#"{"source.ip":"192.0.2.7","source.asn":64496,"comment":"hello world","extra.list":["a","b"],"extra.flag":true,"extra.d":{"key":[]},"time.source":"2020-01-01T00:00:00+00:00"}"#,
+            MsgType::Event,
+        )
+        .unwrap()
+    }
+
+    fn f(s: &str) -> Key {
+        Key::Field(s.into())
+    }
+
+    fn t(c: Cond) -> bool {
+        c.eval(&ev(), &Vars::new()).unwrap()
+    }
+
+    #[test]
+    fn string_ops() {
+        let s = |k: &str, op, v: &str| Cond::Str {
+            key: f(k),
+            op,
+            value: if matches!(op, StrOp::Match | StrOp::NotMatch) {
+                Pattern::regex(v).unwrap()
+            } else {
+                Pattern::lit(json!(v))
+            },
+        };
+        assert!(t(s("comment", StrOp::Eq, "hello world")));
+        assert!(t(s("comment", StrOp::Contains, "lo w")));
+        assert!(t(s("comment", StrOp::Match, "^h.*d$")));
+        assert!(t(s("comment", StrOp::NotMatch, "^x")));
+        assert!(t(s("missing", StrOp::Ne, "x")));
+        assert!(!t(s("missing", StrOp::Eq, "x")));
+        assert!(t(s("extra.d", StrOp::Match, r#""key": \[\]"#)));
+        assert!(t(s("extra.list", StrOp::Contains, "'a'")));
+        assert!(t(s("extra.list", StrOp::Has, "a")));
+        assert!(!t(s("source.asn", StrOp::Eq, "64496")));
+        assert!(t(s("comment", StrOp::Gt, "hello")));
+    }
+
+    #[test]
+    fn other_ops() {
+        assert!(t(Cond::Num {
+            key: f("source.asn"),
+            op: NumOp::Ge,
+            value: Pattern::lit(json!(64496))
+        }));
+        assert!(t(Cond::Ip {
+            key: f("source.ip"),
+            nets: vec![network("192.0.2.1/24").unwrap()]
+        }));
+        assert!(t(Cond::List {
+            key: f("extra.list"),
+            op: ListOp::SetEquals,
+            values: vec![json!("b"), json!("a"), json!("a")]
+        }));
+        assert!(t(Cond::Bool {
+            key: f("extra.flag"),
+            eq: true,
+            value: Operand::Lit(json!(true))
+        }));
+        assert!(t(Cond::Time {
+            key: f("time.source"),
+            op: NumOp::Lt,
+            when: Ok(When::FromNow(chrono::Duration::days(-2))),
+            var: None
+        }));
+    }
+}
