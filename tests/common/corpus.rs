@@ -64,7 +64,10 @@ pub fn run_cases_with(bin: &str, args: &[&str], dir: impl AsRef<Path>, known_fai
         cases.len(),
         failures.join("\n")
     );
-    eprintln!("{passed} cases passed ({} known failures)", known_failures.len());
+    eprintln!(
+        "{passed} cases passed ({} known failures)",
+        known_failures.len()
+    );
 }
 
 /// Folders holding a case.json, sorted.
@@ -120,7 +123,11 @@ pub fn run_case(bin: &str, args: &[&str], case_dir: &Path) -> Result<(), String>
     let paths: Vec<String> = case
         .get("destination_paths")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(String::from))
+                .collect()
+        })
         .filter(|v: &Vec<String>| !v.is_empty())
         .unwrap_or_else(|| vec!["_default".into()]);
     let mut params_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
@@ -128,7 +135,12 @@ pub fn run_case(bin: &str, args: &[&str], case_dir: &Path) -> Result<(), String>
         .write_all(serde_json::to_string(&params).expect("JSON").as_bytes())
         .map_err(|e| e.to_string())?;
     let input_file = case_dir.join("input.ndjson");
-    let get = |k: &str| case.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let get = |k: &str| {
+        case.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let fill = |a: &str| {
         a.replace("{bot}", &get("bot"))
             .replace("{name}", &get("name"))
@@ -170,7 +182,10 @@ pub fn run_case(bin: &str, args: &[&str], case_dir: &Path) -> Result<(), String>
     let mut problems = Vec::new();
     for (path, events) in &produced {
         if !paths.contains(path) {
-            problems.push(format!("{} event(s) on unconfigured path {path:?}", events.len()));
+            problems.push(format!(
+                "{} event(s) on unconfigured path {path:?}",
+                events.len()
+            ));
         }
     }
     let expected = read_ndjson(&case_dir.join("expected.ndjson"))?;
@@ -183,9 +198,15 @@ pub fn run_case(bin: &str, args: &[&str], case_dir: &Path) -> Result<(), String>
         return Err("corrupt case: expected.ndjson and case.json differ in length".into());
     }
     for (meta, exp) in metas.iter().zip(&expected) {
-        let path = meta.get("path").and_then(Value::as_str).unwrap_or("_default");
+        let path = meta
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or("_default");
         let index = meta.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let compare_raw = meta.get("compare_raw").and_then(Value::as_bool).unwrap_or(true);
+        let compare_raw = meta
+            .get("compare_raw")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         let Some(got) = produced.get(path).and_then(|e| e.get(index)) else {
             problems.push(format!("event {index} on {path}: missing"));
             continue;
@@ -207,7 +228,9 @@ pub fn run_case(bin: &str, args: &[&str], case_dir: &Path) -> Result<(), String>
         for (path, n) in counts {
             let got = produced.get(path).map_or(0, Vec::len) as u64;
             if Some(got) != n.as_u64() {
-                problems.push(format!("path {path:?}: produced {got} event(s), expected {n}"));
+                problems.push(format!(
+                    "path {path:?}: produced {got} event(s), expected {n}"
+                ));
             }
         }
     }
@@ -224,7 +247,11 @@ pub fn run_case(bin: &str, args: &[&str], case_dir: &Path) -> Result<(), String>
     }
 }
 
-fn normalize(ev: &Map<String, Value>, compare_raw: bool, other_has_raw: bool) -> Map<String, Value> {
+fn normalize(
+    ev: &Map<String, Value>,
+    compare_raw: bool,
+    other_has_raw: bool,
+) -> Map<String, Value> {
     let mut m = ev.clone();
     for k in ["__type", "__path", "time.observation"] {
         m.remove(k);
