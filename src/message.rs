@@ -159,8 +159,15 @@ impl Message {
         self.fields.is_empty()
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
+    /// Where a field is in the message, for callers that look the same key
+    /// up many times (valid until the message changes); see [`Message::value_at`].
+    pub fn position(&self, key: &str) -> Option<usize> {
         self.fields.iter().position(|(k, _)| k == key)
+    }
+
+    /// The value at a position found with [`Message::position`].
+    pub fn value_at(&self, i: usize) -> Option<&Value> {
+        self.fields.get(i).map(|(_, v)| v)
     }
 
     /// The value of a field.

@@ -32,10 +32,82 @@ pub fn var<'a>(vars: &'a Vars, name: &str) -> Result<&'a Value, Fail> {
         .ok_or_else(|| Fail::Reject(format!("Sieve variable {name} used before definition.")))
 }
 
+/// A field name with its slot in the per-event [`Cache`].
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    slot: usize,
+}
+
+impl Field {
+    pub fn new(name: &str) -> Field {
+        static SLOTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = match slots.iter().position(|s| s == name) {
+            Some(i) => i,
+            None => {
+                slots.push(name.to_string());
+                slots.len() - 1
+            }
+        };
+        Field {
+            name: name.to_string(),
+            slot,
+        }
+    }
+}
+
+/// Field positions and parsed addresses of the event being evaluated, so that
+/// rules testing the same field do not search the message (or parse the
+/// address) again. Entries are valid for one generation: [`Cache::reset`]
+/// starts a new one (a new event, or the event changed).
+#[derive(Debug, Default, Clone)]
+pub struct Cache {
+    gen: u64,
+    /// (generation, position + 1 or 0 when absent)
+    pos: Vec<(u64, usize)>,
+    ips: Vec<(u64, Option<IpAddr>)>,
+}
+
+impl Cache {
+    pub fn reset(&mut self) {
+        self.gen += 1;
+    }
+
+    fn get<'m>(&mut self, ev: &'m Message, f: &Field) -> Option<&'m Value> {
+        if f.slot >= self.pos.len() {
+            self.pos.resize(f.slot + 1, (0, 0));
+        }
+        let e = &mut self.pos[f.slot];
+        if e.0 != self.gen || self.gen == 0 {
+            *e = (self.gen, ev.position(&f.name).map_or(0, |p| p + 1));
+        }
+        match e.1 {
+            0 => None,
+            p => ev.value_at(p - 1),
+        }
+    }
+
+    fn ip(&mut self, ev: &Message, f: &Field) -> Option<IpAddr> {
+        if f.slot >= self.ips.len() {
+            self.ips.resize(f.slot + 1, (0, None));
+        }
+        if self.ips[f.slot].0 == self.gen && self.gen != 0 {
+            return self.ips[f.slot].1;
+        }
+        let ip = match self.get(ev, f) {
+            Some(Value::String(s)) => s.parse::<IpAddr>().ok(),
+            _ => None,
+        };
+        self.ips[f.slot] = (self.gen, ip);
+        ip
+    }
+}
+
 /// Where a condition reads its field.
 #[derive(Debug, Clone)]
 pub enum Key {
-    Field(String),
+    Field(Field),
     /// A variable holding the field name.
     Var(String),
 }
@@ -43,7 +115,7 @@ pub enum Key {
 impl Key {
     fn name<'a>(&'a self, vars: &'a Vars) -> Result<Cow<'a, str>, Fail> {
         match self {
-            Key::Field(f) => Ok(Cow::Borrowed(f)),
+            Key::Field(f) => Ok(Cow::Borrowed(&f.name)),
             Key::Var(v) => match var(vars, v)? {
                 Value::String(s) => Ok(Cow::Borrowed(s)),
                 other => Err(Fail::Reject(format!(
@@ -54,8 +126,16 @@ impl Key {
         }
     }
 
-    fn get<'m>(&self, ev: &'m Message, vars: &Vars) -> Result<Option<&'m Value>, Fail> {
-        Ok(ev.get(&self.name(vars)?))
+    fn get<'m>(
+        &self,
+        ev: &'m Message,
+        vars: &Vars,
+        c: &mut Cache,
+    ) -> Result<Option<&'m Value>, Fail> {
+        match self {
+            Key::Field(f) => Ok(c.get(ev, f)),
+            Key::Var(_) => Ok(ev.get(&self.name(vars)?)),
+        }
     }
 }
 
@@ -256,12 +336,12 @@ fn text_of(v: &Value) -> Cow<'_, str> {
 }
 
 impl Cond {
-    pub fn eval(&self, ev: &Message, vars: &Vars) -> Result<bool, Fail> {
+    pub fn eval(&self, ev: &Message, vars: &Vars, cache: &mut Cache) -> Result<bool, Fail> {
         Ok(match self {
-            Cond::Not(c) => !c.eval(ev, vars)?,
+            Cond::Not(c) => !c.eval(ev, vars, cache)?,
             Cond::And(cs) => {
                 for c in cs {
-                    if !c.eval(ev, vars)? {
+                    if !c.eval(ev, vars, cache)? {
                         return Ok(false);
                     }
                 }
@@ -269,15 +349,16 @@ impl Cond {
             }
             Cond::Or(cs) => {
                 for c in cs {
-                    if c.eval(ev, vars)? {
+                    if c.eval(ev, vars, cache)? {
                         return Ok(true);
                     }
                 }
                 false
             }
+            Cond::Exists(Key::Field(f)) if f.name != "extra" => cache.get(ev, f).is_some(),
             Cond::Exists(k) => ev.contains(&k.name(vars)?),
             Cond::Str { key, op, value } => {
-                let Some(lhs) = key.get(ev, vars)? else {
+                let Some(lhs) = key.get(ev, vars, cache)? else {
                     return Ok(matches!(op, StrOp::Ne | StrOp::NotMatch));
                 };
                 match op {
@@ -310,7 +391,7 @@ impl Cond {
                 }
             }
             Cond::Multi { key, op, values } => {
-                let Some(lhs) = key.get(ev, vars)? else {
+                let Some(lhs) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 match op {
@@ -343,7 +424,7 @@ impl Cond {
                 }
             }
             Cond::Num { key, op, value } => {
-                let Some(lhs) = key.get(ev, vars)? else {
+                let Some(lhs) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 let Some(l) = number_of(lhs) else {
@@ -352,7 +433,7 @@ impl Cond {
                 op.test(l.partial_cmp(&value.number(vars)?))
             }
             Cond::NumIn { key, values } => {
-                let Some(lhs) = key.get(ev, vars)? else {
+                let Some(lhs) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 for v in values {
@@ -363,22 +444,26 @@ impl Cond {
                 false
             }
             Cond::ValueIn { key, values } => {
-                let Some(lhs) = key.get(ev, vars)? else {
+                let Some(lhs) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 values.iter().any(|v| py_eq(lhs, v))
             }
             Cond::Ip { key, nets } => {
-                let Some(Value::String(lhs)) = key.get(ev, vars)? else {
-                    return Ok(false);
+                let addr = match key {
+                    Key::Field(f) => cache.ip(ev, f),
+                    Key::Var(_) => match key.get(ev, vars, cache)? {
+                        Some(Value::String(s)) => s.parse::<IpAddr>().ok(),
+                        _ => None,
+                    },
                 };
-                let Ok(addr) = lhs.parse::<IpAddr>() else {
+                let Some(addr) = addr else {
                     return Ok(false);
                 };
                 nets.iter().any(|n| n.contains(addr))
             }
             Cond::Time { key, op, when, var } => {
-                let Some(lhs) = key.get(ev, vars)? else {
+                let Some(lhs) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 let base = match var {
@@ -398,7 +483,7 @@ impl Cond {
                 op.test(t.partial_cmp(&base.resolve()))
             }
             Cond::List { key, op, values } => {
-                let Some(Value::Array(lhs)) = key.get(ev, vars)? else {
+                let Some(Value::Array(lhs)) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 let has = |set: &[Value], x: &Value| set.iter().any(|y| py_eq(x, y));
@@ -415,7 +500,7 @@ impl Cond {
                 }
             }
             Cond::Bool { key, eq, value } => {
-                let Some(Value::Bool(l)) = key.get(ev, vars)? else {
+                let Some(Value::Bool(l)) = key.get(ev, vars, cache)? else {
                     return Ok(false);
                 };
                 let r = match value {
@@ -450,11 +535,13 @@ mod tests {
     }
 
     fn f(s: &str) -> Key {
-        Key::Field(s.into())
+        Key::Field(Field::new(s))
     }
 
     fn t(c: Cond) -> bool {
-        c.eval(&ev(), &Vars::new()).unwrap()
+        let mut cache = Cache::default();
+        cache.reset();
+        c.eval(&ev(), &Vars::new(), &mut cache).unwrap()
     }
 
     #[test]

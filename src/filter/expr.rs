@@ -10,7 +10,9 @@
 //! share one evaluator and its IntelMQ semantics. docs/filter.md is the
 //! reference for users.
 
-use super::cond::{compile_regex, network, Cond, Key, MultiOp, NumOp, Operand, Pattern, StrOp};
+use super::cond::{
+    compile_regex, network, Cond, Field, Key, MultiOp, NumOp, Operand, Pattern, StrOp,
+};
 use super::value::{sieve_time, When};
 use crate::harmonization::{harmonization, FieldType, MsgType};
 use chrono::Duration;
@@ -303,7 +305,7 @@ impl Parser {
         if self.is_word("exists") {
             self.next();
             let f = self.field()?;
-            return Ok(Cond::Exists(Key::Field(f)));
+            return Ok(Cond::Exists(Key::Field(Field::new(&f))));
         }
         self.comparison()
     }
@@ -325,7 +327,8 @@ impl Parser {
 
     fn comparison(&mut self) -> Result<Cond, Error> {
         let field = self.field()?;
-        let key = || Key::Field(field.clone());
+        let fld = Field::new(&field);
+        let key = || Key::Field(fld.clone());
         let op_col = self.col();
         let negate_in = self.is_word("not");
         if negate_in {
@@ -616,7 +619,7 @@ mod tests {
     fn t(src: &str) -> bool {
         compile(src)
             .unwrap_or_else(|e| panic!("{}", e.render(src)))
-            .eval(&ev(), &Vars::new())
+            .eval(&ev(), &Vars::new(), &mut Default::default())
             .unwrap()
     }
 

@@ -64,6 +64,7 @@ pub struct Filter {
     /// Optional paths of the filter expert that are configured (IntelMQ
     /// sends to `filter_match` & co. only when they are).
     pub paths: HashSet<String>,
+    cache: cond::Cache,
 }
 
 impl Filter {
@@ -73,6 +74,7 @@ impl Filter {
             invert: false,
             reject: false,
             paths: HashSet::new(),
+            cache: cond::Cache::default(),
         }
     }
 }
@@ -97,7 +99,8 @@ impl Stage for Filter {
     fn process(&mut self, mut msg: Message, out: &mut Emit) -> Result<(), Fail> {
         match &mut self.program {
             Program::Expr(c) => {
-                if c.eval(&msg, &Vec::new())? != self.invert {
+                self.cache.reset();
+                if c.eval(&msg, &Vec::new(), &mut self.cache)? != self.invert {
                     out.send_original("_default")?;
                 } else {
                     dropped(self.reject, out)?;

@@ -8,7 +8,7 @@
 
 pub mod parser;
 
-use super::cond::{var, Cond, Operand, Vars};
+use super::cond::{var, Cache, Cond, Operand, Vars};
 use super::value::{parse_relative, read_time};
 use crate::message::{Add, Message};
 use crate::pyfmt::py_str;
@@ -79,6 +79,7 @@ enum Flow {
 pub struct Sieve {
     pub statements: Vec<Statement>,
     vars: Vars,
+    cache: Cache,
 }
 
 /// The outcome for one event.
@@ -94,6 +95,7 @@ pub enum Outcome<'a> {
 
 struct Run<'a> {
     vars: &'a mut Vars,
+    cache: &'a mut Cache,
     paths: Option<&'a [String]>,
     modified: bool,
 }
@@ -105,6 +107,7 @@ impl Sieve {
         Sieve {
             statements,
             vars: Vars::new(),
+            cache: Cache::default(),
         }
     }
 
@@ -118,8 +121,10 @@ impl Sieve {
     /// `_default`.
     pub fn process(&mut self, ev: &mut Message) -> Result<Outcome<'_>, Fail> {
         self.vars.clear();
+        self.cache.reset();
         let mut run = Run {
             vars: &mut self.vars,
+            cache: &mut self.cache,
             paths: None,
             modified: false,
         };
@@ -141,7 +146,7 @@ fn block<'a>(stmts: &'a [Statement], ev: &mut Message, run: &mut Run<'a>) -> Res
             Statement::Branch(clauses, otherwise) => {
                 let mut taken = None;
                 for (cond, body) in clauses {
-                    if cond.eval(ev, run.vars)? {
+                    if cond.eval(ev, run.vars, run.cache)? {
                         taken = Some(body);
                         break;
                     }
@@ -200,6 +205,7 @@ fn action<'a>(a: &'a Action, ev: &mut Message, run: &mut Run<'a>) -> Result<Flow
                 }
                 ev.add(key, v)?;
                 run.modified = true;
+                run.cache.reset();
             }
         }
         Action::AddForce { key, op, value } => {
@@ -209,6 +215,7 @@ fn action<'a>(a: &'a Action, ev: &mut Message, run: &mut Run<'a>) -> Result<Flow
             }
             ev.set(key, v)?;
             run.modified = true;
+            run.cache.reset();
         }
         Action::Update { key, op, value } => {
             if ev.contains(key) {
@@ -218,11 +225,13 @@ fn action<'a>(a: &'a Action, ev: &mut Message, run: &mut Run<'a>) -> Result<Flow
                 }
                 ev.change(key, v)?;
                 run.modified = true;
+                run.cache.reset();
             }
         }
         Action::Remove(key) => {
             if ev.remove(key).is_some() {
                 run.modified = true;
+                run.cache.reset();
             }
         }
         Action::Append { key, value, force } => {
@@ -252,6 +261,7 @@ fn action<'a>(a: &'a Action, ev: &mut Message, run: &mut Run<'a>) -> Result<Flow
                 Some(_) => return Ok(Flow::Continue),
             }
             run.modified = true;
+            run.cache.reset();
         }
         Action::SetVar { var: name, key } => {
             let v = ev
@@ -320,6 +330,13 @@ mod tests {
             r#"{"time.observation":"2017-01-01T00:00:00+00:00"}"#,
         );
         assert!(j.contains("2017-01-01T01:00:00+00:00"), "{j}");
+    }
+
+    #[test]
+    fn field_cache_sees_changes() {
+        let r = "if :exists comment { drop }\nadd comment = 'x'\nif comment == 'x' { path 'p' }\n\
+                 remove comment\nif :exists comment { drop }";
+        assert_eq!(run(r, "{}").0, Some(vec!["p".to_string()]));
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! of numeric comparisons.
 
 use super::{Action, Assign, Sieve, Statement};
-use crate::filter::cond::{network, Cond, Key, ListOp, MultiOp, NumOp, Operand, Pattern, StrOp};
+use crate::filter::cond::{
+    network, Cond, Field, Key, ListOp, MultiOp, NumOp, Operand, Pattern, StrOp,
+};
 use crate::filter::value::sieve_time;
 use crate::harmonization::{harmonization, FieldType, MsgType};
 use serde_json::Value;
@@ -205,7 +207,7 @@ impl<'a> Parser<'a> {
 
     fn key(&mut self) -> Option<Key> {
         if let Some(k) = self.key_literal() {
-            return Some(Key::Field(k));
+            return Some(Key::Field(Field::new(&k)));
         }
         self.variable().map(Key::Var)
     }
@@ -597,7 +599,7 @@ impl<'a> Parser<'a> {
     /// IntelMQ's validate_string_match: values compared with an IP address
     /// field must be IP addresses.
     fn check_ip(&self, key: &Key, at: usize, v: &Operand) -> Result<(), Error> {
-        let (Key::Field(k), Operand::Lit(Value::String(s))) = (key, v) else {
+        let (Key::Field(Field { name: k, .. }), Operand::Lit(Value::String(s))) = (key, v) else {
             return Ok(());
         };
         let is_ip = matches!(
@@ -662,7 +664,7 @@ impl<'a> Parser<'a> {
     /// IntelMQ's validate_numeric_match: the field must be of a numeric type.
     fn check_numeric(&self, key: &Key, at: usize) -> Result<(), Error> {
         let name = match key {
-            Key::Field(k) => k.as_str(),
+            Key::Field(k) => k.name.as_str(),
             Key::Var(v) => v.as_str(),
         };
         match harmonization().lookup(MsgType::Event, name) {
@@ -872,7 +874,7 @@ impl<'a> Parser<'a> {
     /// there (it does not resolve it), which we keep.
     fn key_or_var_name(&mut self) -> Option<String> {
         self.key().map(|k| match k {
-            Key::Field(f) => f,
+            Key::Field(f) => f.name,
             Key::Var(v) => v,
         })
     }
