@@ -201,7 +201,7 @@ pub enum ListOp {
 pub struct Pattern {
     pub value: Operand,
     /// The compiled regex of a literal used with a regex operator.
-    pub re: Option<Regex>,
+    pub re: Option<Matcher>,
 }
 
 impl Pattern {
@@ -258,9 +258,60 @@ impl Pattern {
     }
 }
 
+/// A compiled (Python) regular expression, searched anywhere in the text.
+/// Patterns that are plain text (optionally anchored with `^`), common in
+/// sieve files, are compared as text: that is what the regex would do, only
+/// without the engine's set-up per search.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Regex(Regex),
+    Literal { text: String, anchored: bool },
+}
+
+impl Matcher {
+    pub fn is_match(&self, t: &str) -> bool {
+        match self {
+            Matcher::Regex(r) => r.is_match(t),
+            Matcher::Literal {
+                text,
+                anchored: true,
+            } => t.starts_with(text.as_str()),
+            Matcher::Literal { text, .. } => t.contains(text.as_str()),
+        }
+    }
+}
+
+/// The text a pattern matches when it is plain text (with `\` escapes of
+/// punctuation), with or without a leading `^`.
+fn literal_pattern(s: &str) -> Option<(String, bool)> {
+    let (body, anchored) = match s.strip_prefix('^') {
+        Some(b) => (b, true),
+        None => (s, false),
+    };
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => out.push(e),
+                _ => return None,
+            },
+            '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => {
+                return None
+            }
+            c => out.push(c),
+        }
+    }
+    Some((out, anchored))
+}
+
 /// Compile a (Python) regular expression.
-pub fn compile_regex(s: &str) -> Result<Regex, String> {
-    Regex::new(s).map_err(|e| format!("invalid regular expression {s:?}: {e}"))
+pub fn compile_regex(s: &str) -> Result<Matcher, String> {
+    let re = Regex::new(s).map_err(|e| format!("invalid regular expression {s:?}: {e}"))?;
+    Ok(match literal_pattern(s) {
+        Some((text, anchored)) => Matcher::Literal { text, anchored },
+        None => Matcher::Regex(re),
+    })
 }
 
 /// Parse a network as Python's `ip_network(x, strict=False)`.
@@ -566,6 +617,21 @@ mod tests {
         assert!(t(s("extra.list", StrOp::Has, "a")));
         assert!(!t(s("source.asn", StrOp::Eq, "64496")));
         assert!(t(s("comment", StrOp::Gt, "hello")));
+    }
+
+    #[test]
+    fn literal_regexes() {
+        let m = |p: &str, t: &str| compile_regex(p).unwrap().is_match(t);
+        assert!(matches!(
+            compile_regex(r"^host1\.").unwrap(),
+            Matcher::Literal { .. }
+        ));
+        assert!(m(r"^host1\.", "host1.example") && !m(r"^host1\.", "xhost1.example"));
+        assert!(m("ost", "host") && !m("^ost", "host"));
+        assert!(m(r"a\.b", "xa.b") && !m(r"a\.b", "axb"));
+        assert!(matches!(compile_regex(r"a.b").unwrap(), Matcher::Regex(_)));
+        assert!(matches!(compile_regex(r"\d").unwrap(), Matcher::Regex(_)));
+        assert!(m(r"\d", "a1"));
     }
 
     #[test]
