@@ -387,7 +387,55 @@ fn text_of(v: &Value) -> Cow<'_, str> {
 }
 
 impl Cond {
+    /// Evaluate the condition for an event. The common shapes (logic, field
+    /// exists, string equality, IP in networks) are handled here, in a small
+    /// function; the rest in [`Cond::eval_other`], so that the hot path stays
+    /// cheap to call for files of hundreds of rules.
     pub fn eval(&self, ev: &Message, vars: &Vars, cache: &mut Cache) -> Result<bool, Fail> {
+        match self {
+            Cond::Not(c) => Ok(!c.eval(ev, vars, cache)?),
+            Cond::And(cs) => {
+                for c in cs {
+                    if !c.eval(ev, vars, cache)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Cond::Or(cs) => {
+                for c in cs {
+                    if c.eval(ev, vars, cache)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Cond::Exists(Key::Field(f)) if f.name != "extra" => Ok(cache.get(ev, f).is_some()),
+            Cond::Str {
+                key: Key::Field(f),
+                op: op @ (StrOp::Eq | StrOp::Ne),
+                value:
+                    Pattern {
+                        value: Operand::Lit(Value::String(want)),
+                        ..
+                    },
+            } => Ok(match cache.get(ev, f) {
+                None => *op == StrOp::Ne,
+                Some(Value::String(s)) => (s == want) == (*op == StrOp::Eq),
+                Some(_) => *op == StrOp::Ne,
+            }),
+            Cond::Ip {
+                key: Key::Field(f),
+                nets,
+            } => Ok(cache
+                .ip(ev, f)
+                .is_some_and(|a| nets.iter().any(|n| n.contains(a)))),
+            _ => self.eval_other(ev, vars, cache),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_other(&self, ev: &Message, vars: &Vars, cache: &mut Cache) -> Result<bool, Fail> {
         Ok(match self {
             Cond::Not(c) => !c.eval(ev, vars, cache)?,
             Cond::And(cs) => {
