@@ -23,21 +23,33 @@ _imq__filter() {
 
     case "${cmd}" in
         imq__filter)
-            opts="-k -i -o -q -v -h -V --key --value --regex --drop --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-v -i -o -q -h -V --sieve --invert --path --reject --paths --intelmq --params --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --generate --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --key)
+                --sieve)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -k)
+                --path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --value)
+                --reject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paths)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --intelmq)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --params)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

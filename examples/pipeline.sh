@@ -9,5 +9,5 @@ B=${IMQ_BIN:-target/release}
 "$B/imq-collect" file examples/feodo.json --feed-name "Feodo Tracker" --feed-provider abuse.ch \
   | "$B/imq-parse" abusech-feodotracker \
   | "$B/imq-enrich" taxonomy \
-  | "$B/imq-filter" --key classification.taxonomy --value malicious-code \
+  | "$B/imq-filter" 'classification.taxonomy == "malicious-code"' \
   | "$B/imq-output" csv --fields time.source,source.ip,source.port,malware.name,classification.taxonomy,feed.name

@@ -211,8 +211,15 @@ impl Message {
         self.fields.is_empty()
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
+    /// Where a field is in the message, for callers that look the same key
+    /// up many times (valid until the message changes); see [`Message::value_at`].
+    pub fn position(&self, key: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.key == key)
+    }
+
+    /// The value at a position found with [`Message::position`].
+    pub fn value_at(&self, i: usize) -> Option<&Value> {
+        self.fields.get(i).map(|f| self.value(f))
     }
 
     /// The decoded value of a field, decoding it from the line on first use.

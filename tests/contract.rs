@@ -17,7 +17,7 @@ const OUTPUT: &str = env!("CARGO_BIN_EXE_imq-output");
 fn passthrough_tools() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         (ENRICH, vec!["taxonomy"]),
-        (FILTER, vec!["--key", "source.ip"]),
+        (FILTER, vec!["exists source.ip"]),
         (OUTPUT, vec!["json"]),
     ]
 }
@@ -82,7 +82,7 @@ fn every_tool_dumps_bad_lines_and_counts() {
     for (bin, args) in passthrough_tools() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = cmd(bin, dir.path());
-        c.args(&args).args(["-v", "--dump", "d.ndjson"]);
+        c.args(&args).args(["--verbose", "--dump", "d.ndjson"]);
         let out = run(&mut c, input.as_bytes());
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert_eq!(out.status.code(), Some(1), "{bin}: {err}");
@@ -132,7 +132,7 @@ fn non_utf8_lines_keep_their_bytes() {
 fn filtered_events_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = cmd(FILTER, dir.path());
-    c.args(["--key", "source.ip", "--value", "192.0.2.1", "-v"]);
+    c.args(["source.ip == \"192.0.2.1\"", "--verbose"]);
     let out = run(
         &mut c,
         format!("{GOOD}\n{}\n", r#"{"source.ip": "192.0.2.7"}"#).as_bytes(),

@@ -1,7 +1,7 @@
-//! imq-filter: keep, drop and route IntelMQ events.
-use clap::Parser;
+//! imq-filter: keep, drop, route and rewrite IntelMQ events.
+use clap::{CommandFactory, FromArgMatches, Parser};
 use imq::cli::{self, CommonArgs};
-use imq::filter::KeyFilter;
+use imq::filter::{self, expr, Filter, Program};
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -9,72 +9,130 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TOOL: &str = "imq-filter";
 
-/// Keep or drop IntelMQ events by their fields (NDJSON in, NDJSON out).
+/// Keep, drop, route and rewrite IntelMQ events (NDJSON in, NDJSON out).
 ///
-/// Kept events are written exactly as they came in (same bytes).
+/// Give a one-liner expression (events it is true for are kept), a sieve file
+/// (IntelMQ's sieve language), or an IntelMQ filter/sieve expert configuration.
+/// Kept events that no rule modified are written exactly as they came in.
+/// See docs/filter.md for the expression and sieve syntax.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
+#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES,
+          override_usage = "imq-filter [OPTIONS] EXPRESSION [FILE]...\n       imq-filter [OPTIONS] --sieve RULES.sieve [FILE]...\n       imq-filter [OPTIONS] --intelmq MODULE --params FILE.json [FILE]...")]
 struct Cli {
-    /// Field to test (IntelMQ filter_key)
-    #[arg(
-        short,
-        long,
-        value_name = "FIELD",
-        required_unless_present = "generate"
-    )]
-    key: Option<String>,
+    /// The expression (unless --sieve or --intelmq is given), then input files ('-' is stdin)
+    #[arg(value_name = "EXPRESSION] [FILE")]
+    args: Vec<String>,
 
-    /// Value the field must have (IntelMQ filter_value); without it, the field must exist
-    #[arg(long, value_name = "VALUE")]
-    value: Option<String>,
+    /// Run the rules of an IntelMQ sieve file
+    #[arg(long, value_name = "RULES.sieve", conflicts_with = "intelmq")]
+    sieve: Option<String>,
 
-    /// Treat --value as a regular expression (IntelMQ filter_regex)
-    #[arg(long)]
-    regex: bool,
+    /// Keep the events the expression is false for (like grep -v)
+    #[arg(short = 'v', long, conflicts_with_all = ["sieve", "intelmq"])]
+    invert: bool,
 
-    /// Drop matching events instead of keeping them (IntelMQ filter_action=drop)
-    #[arg(long)]
-    drop: bool,
+    /// Write messages for path NAME (sieve `path`, filter_match, ...) to FILE (a file or fifo); repeatable
+    #[arg(long = "path", value_name = "NAME=FILE", value_parser = cli::parse_route)]
+    routes: Vec<(String, String)>,
 
-    /// Input files ('-' is stdin)
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    /// Write dropped events to FILE (their original lines) instead of discarding them
+    #[arg(long, value_name = "FILE")]
+    reject: Option<String>,
+
+    /// The named paths that are configured (IntelMQ destination_queues), comma-separated:
+    /// the filter expert sends to filter_match, filter_no_match and action_other only when
+    /// they are configured or routed with --path
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    paths: Vec<String>,
+
+    /// Run the IntelMQ module (sieve or filter expert) with --params
+    #[arg(long, value_name = "MODULE")]
+    intelmq: Option<String>,
+
+    /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
+    #[arg(long, value_name = "FILE.json", requires = "intelmq")]
+    params: Option<String>,
 
     #[command(flatten)]
     common: CommonArgs,
 }
 
+/// The command with `-v` taken by --invert (grep's habit); --verbose stays.
+struct Command;
+
+impl CommandFactory for Command {
+    fn command() -> clap::Command {
+        Cli::command().mut_arg("verbose", |a| a.short(None))
+    }
+    fn command_for_update() -> clap::Command {
+        Cli::command_for_update().mut_arg("verbose", |a| a.short(None))
+    }
+}
+
 const EXAMPLES: &str = concat!(
     "\
 Examples:
-  # keep only events from Austria
-  imq-filter --key source.geolocation.cc --value AT < events.ndjson
+  # keep Austrian C2 servers and phishing sites
+  imq-filter 'source.geolocation.cc == \"AT\" && classification.type in [\"c2-server\", \"phishing\"]'
 
-  # drop scanners
-  imq-filter --key classification.type --value scanner --drop < events.ndjson",
+  # drop what comes from a network (-v inverts)
+  imq-filter -v 'source.ip in 192.0.2.0/24' events.ndjson
+
+  # only events of the last two days
+  imq-filter 'time.source > now - 2d'
+
+  # IntelMQ sieve rules; the path 'abuse' goes to its own file
+  imq-filter --sieve rules.sieve --path abuse=abuse.ndjson < events.ndjson
+
+  # an IntelMQ runtime.yaml entry, unchanged
+  imq-filter --intelmq intelmq.bots.experts.filter.expert --params params.json",
     imq::exit_status_help!()
 );
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    if cli::generate::<Cli>(&cli.common, TOOL)? {
+    if cli::generate::<Command>(&cli.common, TOOL)? {
         return Ok(0);
     }
-    let regex = match (&cli.value, cli.regex) {
-        (Some(v), true) => Some(regex::Regex::new(v)?),
-        _ => None,
+    let mut files = cli.args.clone();
+    let program = if let Some(module) = &cli.intelmq {
+        let params = match &cli.params {
+            Some(p) => imq::parse::read_params(p)?,
+            None => imq::enrich::Params::new(),
+        };
+        Program::intelmq(module, &params)?
+    } else if let Some(path) = &cli.sieve {
+        Program::Sieve(filter::sieve::Sieve::from_file(path)?)
+    } else {
+        if files.is_empty() {
+            anyhow::bail!("no expression given (or --sieve FILE, --intelmq MODULE); see --help");
+        }
+        let src = files.remove(0);
+        let cond = expr::compile(&src)
+            .map_err(|e| anyhow::anyhow!("bad expression: {}", e.render(&src)))?;
+        Program::Expr(cond)
     };
-    let mut stage = KeyFilter {
-        key: cli.key.clone().unwrap_or_default(),
-        value: cli.value.clone().map(serde_json::Value::String),
-        regex,
-        keep: !cli.drop,
-    };
-    let inputs = cli::inputs(&cli.common, &cli.files);
-    cli::run_stage(TOOL, &cli.common, inputs, &[], &mut stage)
+    let mut stage = Filter::new(program);
+    stage.invert = cli.invert;
+    let mut routes = cli.routes.clone();
+    if let Some(r) = &cli.reject {
+        stage.reject = true;
+        routes.push((filter::REJECT_PATH.to_string(), r.clone()));
+    }
+    stage.paths = cli.paths.iter().cloned().collect();
+    stage
+        .paths
+        .extend(cli.routes.iter().map(|(p, _)| p.clone()));
+    let inputs = cli::inputs(&cli.common, &files);
+    cli::run_stage(TOOL, &cli.common, inputs, &routes, &mut stage)
 }
 
 fn main() -> ExitCode {
-    cli::exit(TOOL, run(Cli::parse()))
+    let matches = Command::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    cli::exit(TOOL, run(cli))
 }
 
 #[cfg(test)]
@@ -82,6 +140,6 @@ mod tests {
     #[test]
     fn verify_cli() {
         use clap::CommandFactory;
-        super::Cli::command().debug_assert();
+        super::Command::command().debug_assert();
     }
 }

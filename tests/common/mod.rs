@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (`mod common;` in a test file).
 #![allow(dead_code)]
+
 pub mod corpus;
 pub mod run;
