@@ -9,19 +9,35 @@
 
 pub mod abusech_feodotracker;
 pub mod feedio;
+pub mod generic_csv;
+pub mod json;
+pub mod key_value;
+pub mod stream_json;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
 use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
 use base64::Engine;
 use serde_json::{Map, Value};
-use std::io;
+use std::cell::RefCell;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 
 /// A feed parser.
 pub trait Parser {
     /// Parse one report: `data` is its decoded `raw`. Call `out.record` for every
     /// record of the feed.
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail>;
+
+    /// Parse a raw feed read incrementally, in constant memory. `None`: this
+    /// parser needs the whole feed ([`Parser::parse`] is used instead).
+    fn parse_stream(
+        &mut self,
+        _input: &mut dyn BufRead,
+        _out: &mut Records,
+    ) -> Option<Result<(), Fail>> {
+        None
+    }
 }
 
 /// Parameters as IntelMQ gives them (runtime.yaml `parameters`).
@@ -38,12 +54,32 @@ pub struct Entry {
 }
 
 /// Every parser. Keep sorted by name.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "abusech-feodotracker",
-    intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
-    description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
-    build: abusech_feodotracker::build,
-}];
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "abusech-feodotracker",
+        intelmq: "intelmq.bots.parsers.abusech.parser_feodotracker",
+        description: "abuse.ch Feodo Tracker botnet C2 IP blocklist (JSON)",
+        build: abusech_feodotracker::build,
+    },
+    Entry {
+        name: "generic-csv",
+        intelmq: "intelmq.bots.parsers.generic.parser_csv",
+        description: "any CSV/delimited feed described by parameters (columns, ...)",
+        build: generic_csv::build,
+    },
+    Entry {
+        name: "json",
+        intelmq: "intelmq.bots.parsers.json.parser",
+        description: "IntelMQ messages as JSON: one object, one per line, or a list",
+        build: json::build,
+    },
+    Entry {
+        name: "key-value",
+        intelmq: "intelmq.bots.parsers.key_value.parser",
+        description: "key=value lines (appliance logs), keys mapped by parameters",
+        build: key_value::build,
+    },
+];
 
 /// Find a parser by our name or its IntelMQ module name.
 pub fn find(name: &str) -> Option<&'static Entry> {
@@ -123,11 +159,16 @@ impl Records<'_, '_> {
     }
 }
 
+/// Where [`RawReports`] leaves an open raw feed for [`ParseStage`] to read
+/// incrementally (the report line it emits then carries no `raw`).
+pub type StreamSlot = Rc<RefCell<Option<Box<dyn BufRead>>>>;
+
 /// The stage running one parser over reports.
 pub struct ParseStage {
     parser: Box<dyn Parser>,
     default_fields: Vec<(String, Value)>,
     copy_fields: Vec<String>,
+    slot: StreamSlot,
 }
 
 impl ParseStage {
@@ -153,7 +194,13 @@ impl ParseStage {
             parser,
             default_fields,
             copy_fields,
+            slot: StreamSlot::default(),
         })
+    }
+
+    /// The slot to give [`RawReports::streaming`].
+    pub fn stream_slot(&self) -> StreamSlot {
+        self.slot.clone()
     }
 }
 
@@ -165,6 +212,23 @@ impl Stage for ParseStage {
     fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
         // The report line itself is not a record: records are counted one by one.
         out.count_input(-1);
+        let streamed = self.slot.borrow_mut().take();
+        if let Some(mut input) = streamed {
+            let mut rec = Records {
+                emit: out,
+                report: &msg,
+                default_fields: &self.default_fields,
+                copy_fields: &self.copy_fields,
+                n: 0,
+            };
+            if let Some(r) = self.parser.parse_stream(&mut *input, &mut rec) {
+                return r;
+            }
+            // This parser needs the whole feed.
+            let mut data = Vec::new();
+            input.read_to_end(&mut data)?;
+            return self.parser.parse(&data, &mut rec);
+        }
         let Some(raw) = msg.get_str("raw") else {
             // IntelMQ logs a warning and drops such a report; we keep it.
             out.count_input(1);
@@ -181,6 +245,21 @@ impl Stage for ParseStage {
         };
         self.parser.parse(&data, &mut rec)
     }
+}
+
+/// A report without `raw`: the feed fields and `time.observation` only.
+fn report_from_raw_fields(feed: &[(String, String)]) -> Message {
+    let mut r = Message::report();
+    for (k, v) in feed {
+        let _ = r.set(k, v.as_str());
+    }
+    if !r.contains("time.observation") {
+        let now = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S+00:00")
+            .to_string();
+        let _ = r.set("time.observation", now);
+    }
+    r
 }
 
 /// Build a report from raw feed bytes (input that is not NDJSON reports).
@@ -230,6 +309,7 @@ pub struct RawReports {
     idx: usize,
     name: String,
     feed: Vec<(String, String)>,
+    slot: Option<StreamSlot>,
 }
 
 impl RawReports {
@@ -244,17 +324,39 @@ impl RawReports {
             idx: 0,
             name: String::new(),
             feed,
+            slot: None,
         }
+    }
+
+    /// Hand each file to the parse stage as an open reader instead of reading it
+    /// whole: parsers that stream then run in constant memory.
+    pub fn streaming(mut self, slot: StreamSlot) -> RawReports {
+        self.slot = Some(slot);
+        self
     }
 }
 
 impl crate::stream::Source for RawReports {
     fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<crate::stream::Next> {
-        use std::io::Read;
         let Some(name) = self.inputs.get(self.idx).cloned() else {
             return Ok(crate::stream::Next::End);
         };
         self.idx += 1;
+        if let Some(slot) = &self.slot {
+            let reader: Box<dyn BufRead> = if name == "-" {
+                self.name = "<stdin>".into();
+                Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
+            } else {
+                let f = std::fs::File::open(&name)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+                self.name = name;
+                Box::new(io::BufReader::with_capacity(1 << 16, f))
+            };
+            *slot.borrow_mut() = Some(reader);
+            buf.clear();
+            report_from_raw_fields(&self.feed).write_json(buf);
+            return Ok(crate::stream::Next::Line);
+        }
         let mut data = Vec::new();
         if name == "-" {
             io::stdin().lock().read_to_end(&mut data)?;
@@ -280,6 +382,27 @@ impl crate::stream::Source for RawReports {
     }
     fn ack(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Feed the lines of a streamed raw feed to `f`, as Python's `str.splitlines()`
+/// would cut the decoded feed (line ends removed, nothing stripped), reading one
+/// `\n`-terminated chunk at a time. For line-based parsers' `parse_stream`.
+pub fn stream_lines(
+    input: &mut dyn BufRead,
+    mut f: impl FnMut(&str, &mut Records) -> Result<(), Fail>,
+    out: &mut Records,
+) -> Result<(), Fail> {
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        let text = feedio::decode(&buf);
+        for line in feedio::splitlines(&text) {
+            f(line, out)?;
+        }
     }
 }
 
