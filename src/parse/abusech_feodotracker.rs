@@ -26,11 +26,40 @@ impl Parser for Feodo {
         let list: Vec<Value> = serde_json::from_slice(data)
             .map_err(|e| Fail::Reject(format!("feed is not a JSON list: {e}")))?;
         for item in list {
-            let raw = py_json_dumps(&Value::Array(vec![item.clone()]), false);
             let result = event(&item, out);
-            out.record(raw.as_bytes(), result)?;
+            out.record(dump_raw(&item, &result).as_bytes(), result)?;
         }
         Ok(())
+    }
+
+    /// The list read element by element: constant memory for any feed size.
+    fn parse_stream(
+        &mut self,
+        input: &mut dyn std::io::BufRead,
+        out: &mut Records,
+    ) -> Option<Result<(), Fail>> {
+        let mut items = super::stream_json::ArrayItems::new(input);
+        let mut run = || -> Result<(), Fail> {
+            while let Some(bytes) = items.next_item()? {
+                match serde_json::from_slice::<Value>(bytes) {
+                    Ok(item) => {
+                        let result = event(&item, out);
+                        out.record(dump_raw(&item, &result).as_bytes(), result)?;
+                    }
+                    Err(e) => out.record(bytes, Err(Fail::Reject(format!("not JSON: {e}"))))?,
+                }
+            }
+            Ok(())
+        };
+        Some(run())
+    }
+}
+
+/// What goes to the dump for a record (built only when it failed).
+fn dump_raw<T>(item: &Value, result: &Result<T, Fail>) -> String {
+    match result {
+        Ok(_) => String::new(),
+        Err(_) => py_json_dumps(&Value::Array(vec![item.clone()]), false),
     }
 }
 

@@ -10,8 +10,11 @@
 pub mod abusech_feodotracker;
 pub mod feedio;
 pub mod generic_csv;
+pub mod html_table;
+pub mod htmldom;
 pub mod json;
 pub mod key_value;
+pub mod misp;
 pub mod stream_json;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
@@ -68,6 +71,12 @@ pub const REGISTRY: &[Entry] = &[
         build: generic_csv::build,
     },
     Entry {
+        name: "html-table",
+        intelmq: "intelmq.bots.parsers.html_table.parser",
+        description: "HTML tables, one event per row, columns named by parameters",
+        build: html_table::build,
+    },
+    Entry {
         name: "json",
         intelmq: "intelmq.bots.parsers.json.parser",
         description: "IntelMQ messages as JSON: one object, one per line, or a list",
@@ -78,6 +87,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.key_value.parser",
         description: "key=value lines (appliance logs), keys mapped by parameters",
         build: key_value::build,
+    },
+    Entry {
+        name: "misp",
+        intelmq: "intelmq.bots.parsers.misp.parser",
+        description: "MISP events (API JSON), one event per supported attribute",
+        build: misp::build,
     },
 ];
 
