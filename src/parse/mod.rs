@@ -9,6 +9,7 @@
 
 pub mod abusech_feodotracker;
 pub mod feedio;
+pub mod feeds;
 pub mod generic_csv;
 pub mod html_table;
 pub mod htmldom;
