@@ -140,8 +140,8 @@ impl MsgType {
 pub struct Harmonization {
     pub event: Vec<FieldSpec>,
     pub report: Vec<FieldSpec>,
-    event_index: HashMap<&'static str, usize>,
-    report_index: HashMap<&'static str, usize>,
+    event_index: HashMap<&'static str, usize, FastHash>,
+    report_index: HashMap<&'static str, usize, FastHash>,
     /// classification.type -> classification.taxonomy
     pub taxonomy_of_type: HashMap<String, String>,
     pub type_aliases: HashMap<String, String>,
@@ -150,6 +150,31 @@ pub struct Harmonization {
 }
 
 const DATA: &str = include_str!("../data/harmonization.json");
+
+/// FNV-1a for the field index: `lookup` runs for every field of every message,
+/// and the keys are short trusted strings, so SipHash's DoS resistance only costs.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastHash = std::hash::BuildHasherDefault<Fnv>;
 
 /// The data format, parsed once.
 pub fn harmonization() -> &'static Harmonization {
@@ -333,7 +358,9 @@ pub fn is_valid(t: FieldType, v: &Value) -> bool {
         String => generic_valid(v),
         LowercaseString => s(v).is_some_and(|x| !x.is_empty() && is_lower(x)),
         UppercaseString => s(v).is_some_and(|x| !x.is_empty() && is_upper(x)),
-        Base64 => s(v).is_some_and(|x| !x.is_empty() && b64_lenient_decode(x).is_some()),
+        Base64 => s(v).is_some_and(|x| {
+            !x.is_empty() && (b64_canonical(x) || b64_lenient_decode(x).is_some())
+        }),
         Boolean => v.is_boolean(),
         Integer => v.is_i64() || v.is_u64(),
         Float => v.is_number(),
@@ -582,6 +609,32 @@ pub fn b64_lenient_decode(x: &str) -> Option<Vec<u8>> {
     engine.decode(&filtered).ok()
 }
 
+/// Is `x` padded standard base64 (what our own encoder writes)? Checked without
+/// decoding: the common case of `is_valid` for `raw`.
+fn b64_canonical(x: &str) -> bool {
+    let b = x.as_bytes();
+    if b.len() % 4 != 0 {
+        return false;
+    }
+    let body = b
+        .strip_suffix(b"==")
+        .or_else(|| b.strip_suffix(b"="))
+        .unwrap_or(b);
+    let alpha = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
+    if !body.iter().all(alpha) {
+        return false;
+    }
+    // The bits a padded final quad leaves over must be zero, as a strict decoder
+    // (and Python's) requires.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let val = |c: u8| ALPHABET.iter().position(|&a| a == c).unwrap_or(0);
+    match b.len() - body.len() {
+        0 => true,
+        1 => body.last().is_some_and(|&c| val(c) & 0b11 == 0),
+        _ => body.last().is_some_and(|&c| val(c) & 0b1111 == 0),
+    }
+}
+
 /// The `raw` field's bytes.
 pub fn b64_decode_raw(x: &str) -> Option<Vec<u8>> {
     b64_lenient_decode(x)
@@ -749,5 +802,25 @@ pub fn jsondict_items(x: &str) -> Option<Map<String, Value>> {
     match serde_json::from_str::<Value>(x) {
         Ok(Value::Object(m)) => Some(m),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod b64_tests {
+    use super::*;
+
+    /// The fast check agrees with decoding.
+    #[test]
+    fn canonical_check_agrees_with_decoder() {
+        use base64::Engine;
+        let engine = &base64::engine::general_purpose::STANDARD;
+        for data in [&b""[..], b"a", b"ab", b"abc", b"abcd", b"\xff\xfe\x00"] {
+            assert!(b64_canonical(&engine.encode(data)));
+        }
+        for s in [
+            "YQ=", "YR==", "YWJ=", "Y Q==", "YQ==YQ==", "Y===", "====", "YWJj\n",
+        ] {
+            assert_eq!(b64_canonical(s), engine.decode(s).is_ok(), "{s:?}");
+        }
     }
 }

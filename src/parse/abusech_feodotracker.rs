@@ -89,7 +89,12 @@ fn event(line: &Value, out: &Records) -> Result<Vec<Message>, Fail> {
     soft(&mut ev, "malware.name", get("malware"));
     soft(&mut ev, "extra.last_online", get("last_online"));
     soft(&mut ev, "status", get("status"));
-    let raw = py_json_dumps(&Value::Array(vec![line.clone()]), false);
+    // `json.dumps([line])`, without cloning the record into a list.
+    let item = py_json_dumps(line, false);
+    let mut raw = String::with_capacity(item.len() + 2);
+    raw.push('[');
+    raw.push_str(&item);
+    raw.push(']');
     ev.add("raw", raw)?;
     Ok(vec![ev])
 }

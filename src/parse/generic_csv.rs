@@ -36,6 +36,9 @@ pub struct GenericCsv {
     skip_header: usize,
     tempdata: Vec<String>,
     ending: &'static str,
+    /// Reused per row (no per-field allocation on the hot path).
+    fields: Vec<String>,
+    nfields: usize,
 }
 
 /// A parameter that IntelMQ also accepts as a JSON string.
@@ -155,11 +158,13 @@ impl GenericCsv {
             skip_header,
             tempdata: Vec::new(),
             ending: "\r\n",
+            fields: Vec::new(),
+            nfields: 0,
         })
     }
 
     /// One data row: its event, or why it fails.
-    fn event(&self, row: &[String], out: &Records) -> Result<Message, Fail> {
+    fn event(&self, line: &str, row: &[String], out: &Records) -> Result<Message, Fail> {
         let mut ev = out.new_event();
         for ((keys, value), &required) in self.columns.iter().zip(row).zip(&self.required) {
             let mut done = false;
@@ -245,14 +250,57 @@ impl GenericCsv {
         }
         // IntelMQ writes the row back with the default dialect (a comma), whatever
         // the delimiter of the feed.
-        let raw = feedio::recover_line_csv(&self.tempdata, row, &CsvOpts::default(), self.ending);
-        ev.add("raw", raw)?;
+        ev.add("raw", self.raw(line, row))?;
         Ok(ev)
     }
 
+    /// Split a record into `self.fields[..self.nfields]`, reusing the strings.
+    fn split(&mut self, line: &str) {
+        if line.contains(self.opts.quote as char) {
+            let f = feedio::parse_csv_record(line, &self.opts);
+            self.nfields = f.len();
+            self.fields = f;
+            return;
+        }
+        // No quotes: a plain split on the delimiter (what Python's reader does).
+        let mut n = 0;
+        if !line.is_empty() {
+            for part in line.split(self.opts.delimiter as char) {
+                if n == self.fields.len() {
+                    self.fields.push(String::new());
+                }
+                self.fields[n].clear();
+                self.fields[n].push_str(part);
+                n += 1;
+            }
+        }
+        self.nfields = n;
+    }
+
+    /// `raw`: the row written back by Python's csv writer (default dialect) after
+    /// the header lines. A row without quotes, line breaks or a delimiter other
+    /// than the comma reads back as the line itself.
+    fn raw(&self, line: &str, row: &[String]) -> String {
+        let plain = self.opts.delimiter == b','
+            && !line.contains(['"', '\r', '\n'])
+            && !(row.len() == 1 && row[0].is_empty());
+        if !plain {
+            return feedio::recover_line_csv(&self.tempdata, row, &CsvOpts::default(), self.ending);
+        }
+        let mut s = String::with_capacity(line.len() + 2);
+        for t in &self.tempdata {
+            s.push_str(t);
+            s.push_str(self.ending);
+        }
+        s.push_str(line);
+        s.push_str(self.ending);
+        s
+    }
+
     /// Filter and parse one logical CSV record.
-    fn row(&self, line: &str, out: &mut Records) -> Result<(), Fail> {
-        let fields = feedio::parse_csv_record(line, &self.opts);
+    fn row(&mut self, line: &str, out: &mut Records) -> Result<(), Fail> {
+        self.split(line);
+        let fields = &self.fields[..self.nfields];
         if fields.is_empty() {
             return Ok(());
         }
@@ -262,15 +310,12 @@ impl GenericCsv {
                 return Ok(());
             }
         }
-        let result = self.event(&fields, out);
+        let result = self.event(line, fields, out);
         let raw = match &result {
-            Ok(_) => Vec::new(),
-            Err(_) => {
-                feedio::recover_line_csv(&self.tempdata, &fields, &CsvOpts::default(), self.ending)
-                    .into_bytes()
-            }
+            Ok(_) => String::new(),
+            Err(_) => self.raw(line, fields),
         };
-        out.record(&raw, result.map(|e| vec![e]))
+        out.record(raw.as_bytes(), result.map(|e| vec![e]))
     }
 }
 
@@ -338,14 +383,17 @@ struct Assembler {
 
 impl Assembler {
     /// Feed one physical line; returns a complete record (line ending stripped).
-    fn push(&mut self, phys: &str, quote: u8) -> Option<String> {
+    fn push<'a>(&mut self, phys: &'a str, quote: u8) -> Option<std::borrow::Cow<'a, str>> {
+        if self.pending.is_empty() && !phys.as_bytes().contains(&quote) {
+            return Some(phys.trim_end_matches(['\r', '\n']).into());
+        }
         self.pending.push_str(phys);
         if self.pending.bytes().filter(|&b| b == quote).count() % 2 == 1 {
             return None;
         }
         let line = self.pending.trim_end_matches(['\r', '\n']).to_string();
         self.pending.clear();
-        Some(line)
+        Some(line.into())
     }
 }
 
