@@ -27,7 +27,7 @@ struct Cli {
     files: Vec<String>,
 
     /// Run the parser equivalent to this IntelMQ module (with --params)
-    #[arg(long, value_name = "MODULE", conflicts_with = "parser")]
+    #[arg(long, value_name = "MODULE")]
     intelmq: Option<String>,
 
     /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
@@ -110,11 +110,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         params.extend(feed.parameters.clone());
         report_fields = feed.report_fields();
         feed.parser.clone().unwrap_or_default()
+    } else if let Some(m) = cli.intelmq.clone() {
+        // With --intelmq the first positional argument is a file.
+        if let Some(p) = cli.parser.take() {
+            cli.files.insert(0, p);
+        }
+        m
     } else {
-        cli.intelmq
-            .clone()
-            .or(cli.parser.clone())
-            .unwrap_or_default()
+        cli.parser.clone().unwrap_or_default()
     };
     let entry = parse::find(&name)
         .ok_or_else(|| anyhow::anyhow!("unknown parser {name:?} (imq-parse --list shows them)"))?;
