@@ -27,7 +27,7 @@ impl Parser for Feodo {
             .map_err(|e| Fail::Reject(format!("feed is not a JSON list: {e}")))?;
         for item in list {
             let result = event(&item, out);
-            out.record(dump_raw(&item, &result).as_bytes(), result)?;
+            out.record_one(dump_raw(&item, &result).as_bytes(), result)?;
         }
         Ok(())
     }
@@ -44,7 +44,7 @@ impl Parser for Feodo {
                 match serde_json::from_slice::<Value>(bytes) {
                     Ok(item) => {
                         let result = event(&item, out);
-                        out.record(dump_raw(&item, &result).as_bytes(), result)?;
+                        out.record_one(dump_raw(&item, &result).as_bytes(), result)?;
                     }
                     Err(e) => out.record(bytes, Err(Fail::Reject(format!("not JSON: {e}"))))?,
                 }
@@ -63,7 +63,7 @@ fn dump_raw<T>(item: &Value, result: &Result<T, Fail>) -> String {
     }
 }
 
-fn event(line: &Value, out: &Records) -> Result<Vec<Message>, Fail> {
+fn event(line: &Value, out: &Records) -> Result<Message, Fail> {
     let mut ev = out.new_event();
     let get = |k: &str| line.get(k).filter(|v| !v.is_null());
     let nonempty = |k: &str| get(k).filter(|v| v.as_str() != Some(""));
@@ -96,5 +96,5 @@ fn event(line: &Value, out: &Records) -> Result<Vec<Message>, Fail> {
     raw.push_str(&item);
     raw.push(']');
     ev.add("raw", raw)?;
-    Ok(vec![ev])
+    Ok(ev)
 }

@@ -169,11 +169,16 @@ impl GenericCsv {
         for ((keys, value), &required) in self.columns.iter().zip(row).zip(&self.required) {
             let mut done = false;
             let mut last_key = "";
-            let mut last_value = Value::Null;
+            // How the last value tried shows in the error (Python's repr).
+            let mut last_value = String::from("None");
             for key in keys {
                 last_key = key;
                 // An empty string is never a valid value.
                 if value.is_empty() {
+                    done = true;
+                    break;
+                }
+                if key == "__IGNORE__" || key.is_empty() {
                     done = true;
                     break;
                 }
@@ -184,16 +189,13 @@ impl GenericCsv {
                         None => Value::Null,
                     };
                 }
-                if key == "__IGNORE__" || key.is_empty() {
-                    done = true;
-                    break;
-                }
                 if self.json_keys.iter().any(|k| k == key) {
                     let s = v.as_str().unwrap_or_default();
                     v = serde_json::from_str(s)
                         .map_err(|e| Fail::Reject(format!("{key}: not JSON: {e}")))?;
                 }
-                if key == "time.source" || key == "time.destination" {
+                let is_time = key == "time.source" || key == "time.destination";
+                if is_time {
                     let s = match &v {
                         Value::String(s) => s.clone(),
                         other => crate::pyfmt::py_str(other),
@@ -204,7 +206,7 @@ impl GenericCsv {
                     );
                 } else if key.ends_with(".url") {
                     let Some(s) = v.as_str().filter(|s| !s.is_empty()) else {
-                        last_value = v;
+                        last_value = crate::pyfmt::py_repr(&v);
                         continue;
                     };
                     if !s.contains("://") {
@@ -215,23 +217,30 @@ impl GenericCsv {
                     if let Some(t) = t {
                         v = t.clone();
                     } else if self.ty.is_none() {
-                        last_value = v;
+                        last_value = crate::pyfmt::py_repr(&v);
                         continue;
                     }
                 }
-                match ev.add(key, v.clone()) {
+                // A converted time is already in IntelMQ's form: sanitizing it again
+                // would change nothing (and costs a parse).
+                let opt = Add {
+                    sanitize: !is_time,
+                    overwrite: None,
+                };
+                match ev.add_with(key, v, opt) {
                     Ok(_) => {
                         done = true;
                         break;
                     }
-                    Err(crate::message::FieldError::InvalidValue { .. }) => last_value = v,
+                    Err(crate::message::FieldError::InvalidValue { value, .. }) => {
+                        last_value = value
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
             if !done && required {
                 return Err(Fail::Reject(format!(
-                    "invalid value {} for key {last_key:?}",
-                    crate::pyfmt::py_repr(&last_value)
+                    "invalid value {last_value} for key {last_key:?}"
                 )));
             }
         }
@@ -315,7 +324,7 @@ impl GenericCsv {
             Ok(_) => String::new(),
             Err(_) => self.raw(line, fields),
         };
-        out.record(raw.as_bytes(), result.map(|e| vec![e]))
+        out.record_one(raw.as_bytes(), result)
     }
 }
 

@@ -75,7 +75,7 @@ impl Json {
             .map_err(|e| Fail::Reject(e.to_string()))
             .and_then(|m| event(m, out))
             .and_then(|ev| finish(ev, line, false));
-        out.record(line.as_bytes(), result.map(|e| vec![e]))
+        out.record_one(line.as_bytes(), result)
     }
 
     fn item(&self, item: Value, out: &mut Records) -> Result<(), Fail> {
@@ -88,7 +88,7 @@ impl Json {
             _ => Err(Fail::Reject("list element is not a JSON object".into())),
         };
         let dump = format!("[{raw}]");
-        out.record(dump.as_bytes(), result.map(|e| vec![e]))
+        out.record_one(dump.as_bytes(), result)
     }
 }
 

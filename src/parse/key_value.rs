@@ -99,7 +99,7 @@ impl KeyValue {
             return Ok(());
         }
         let result = self.event(line, out);
-        out.record(line.as_bytes(), result.map(|e| vec![e]))
+        out.record_one(line.as_bytes(), result)
     }
 }
 

@@ -166,7 +166,7 @@ impl Parser for Misp {
                 e.add("time.source", crate::timeparse::to_iso(&ts))?;
                 Ok(e)
             })();
-            out.record(raw.as_bytes(), result.map(|e| vec![e]))?;
+            out.record_one(raw.as_bytes(), result)?;
         }
         Ok(())
     }

@@ -132,32 +132,32 @@ impl Records<'_, '_> {
     }
 
     /// Account for one feed record: its events, or why it failed. `raw` is the
-    /// record as IntelMQ's `recover_line` rebuilds it (what goes to the dump).
+    /// record as IntelMQ's `recover_line` rebuilds it (what goes to the dump; it
+    /// may be empty when the record parsed).
     pub fn record(&mut self, raw: &[u8], result: Result<Vec<Message>, Fail>) -> Result<(), Fail> {
-        self.n += 1;
-        self.emit.count_input(1);
         match result {
             Ok(events) => {
-                for mut ev in events {
-                    for (k, v) in self.default_fields {
-                        let _ = ev.add_with(
-                            k,
-                            v.clone(),
-                            crate::message::Add {
-                                sanitize: true,
-                                overwrite: Some(false),
-                            },
-                        );
-                    }
-                    self.emit.send(&ev)?;
+                self.n += 1;
+                self.emit.count_input(1);
+                for ev in events {
+                    self.send(ev)?;
                 }
                 Ok(())
             }
+            Err(f) => self.record_one(raw, Err(f)),
+        }
+    }
+
+    /// [`Records::record`] for a record that makes one event (no list to build).
+    pub fn record_one(&mut self, raw: &[u8], result: Result<Message, Fail>) -> Result<(), Fail> {
+        self.n += 1;
+        self.emit.count_input(1);
+        match result {
+            Ok(ev) => self.send(ev),
             Err(Fail::Reject(reason)) => {
                 let mut dumped = self.report.clone();
                 let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-                dumped.set("raw", Value::String(b64.clone())).ok();
-                // `set` sanitizes (re-encodes); put the encoded bytes as they are.
+                // `set` would sanitize (encode again); put the encoded bytes as they are.
                 let _ = dumped.add_with(
                     "raw",
                     Value::String(b64),
@@ -172,6 +172,22 @@ impl Records<'_, '_> {
             }
             Err(f) => Err(f),
         }
+    }
+
+    /// Send one event with the default fields added (IntelMQ's `default_fields`).
+    fn send(&mut self, mut ev: Message) -> Result<(), Fail> {
+        for (k, v) in self.default_fields {
+            let _ = ev.add_with(
+                k,
+                v.clone(),
+                crate::message::Add {
+                    sanitize: true,
+                    overwrite: Some(false),
+                },
+            );
+        }
+        self.emit.send(&ev)?;
+        Ok(())
     }
 }
 
