@@ -111,3 +111,20 @@ fn lists_parsers_and_feeds() {
     assert!(text.contains("spamhaus-drop") && text.contains("drop_v4.json"));
     assert!(text.contains("abusech-threatfox"));
 }
+
+/// `imq-parse feodotracker < feed.json`: raw data on stdin is recognized.
+#[test]
+fn raw_feed_on_stdin() {
+    let feed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/feodo.json")).unwrap();
+    let mut child = parse_bin()
+        .args(["feodotracker", "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&feed).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(events(&out.stdout).len(), 4);
+}

@@ -12,7 +12,7 @@ const TOOL: &str = "imq-parse";
 /// Turn feed reports into harmonized IntelMQ events (NDJSON in, NDJSON out).
 ///
 /// Input is IntelMQ reports, one JSON object per line (as imq-collect writes them),
-/// or raw feed files given directly. Each feed record becomes one event carrying
+/// or raw feed data given directly (files or stdin; --raw forces this). Each feed record becomes one event carrying
 /// the report's feed.* fields, time.observation and raw. Records that do not parse
 /// go to the dump; the other records go on.
 #[derive(Parser, Debug)]
@@ -163,13 +163,19 @@ fn list_feeds() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reports or raw feed data? Peek at the first input file; stdin is taken as
-/// reports unless --raw is given (peeking would consume it).
+/// Reports or raw feed data? Peek at the first input: a file's first 64 KiB, or
+/// what stdin's own buffer holds (peeking there consumes nothing).
 fn inputs_hold_reports(inputs: &[String]) -> bool {
-    match inputs.first() {
-        None => true,
-        Some(p) if p == "-" => true,
-        Some(p) => {
+    match inputs.first().map(String::as_str).unwrap_or("-") {
+        "-" => {
+            use std::io::BufRead;
+            let mut stdin = std::io::stdin().lock();
+            match stdin.fill_buf() {
+                Ok([]) | Err(_) => true,
+                Ok(head) => parse::looks_like_reports(head),
+            }
+        }
+        p => {
             use std::io::Read;
             let mut head = vec![0u8; 1 << 16];
             let n = std::fs::File::open(p)

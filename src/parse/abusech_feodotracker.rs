@@ -55,6 +55,17 @@ impl Parser for Feodo {
     }
 }
 
+/// `time.source` from a parsed time: `to_iso` is IntelMQ's form already, so
+/// sanitizing it again would change nothing (and cost a parse).
+fn add_time(ev: &mut Message, t: &timeparse::Parsed) {
+    let iso = Value::String(timeparse::to_iso(&t.to_utc()));
+    let opt = crate::message::Add {
+        sanitize: false,
+        overwrite: None,
+    };
+    let _ = ev.add_with("time.source", iso, opt);
+}
+
 /// What goes to the dump for a record (built only when it failed).
 fn dump_raw<T>(item: &Value, result: &Result<T, Fail>) -> String {
     match result {
@@ -69,11 +80,11 @@ fn event(line: &Value, out: &Records) -> Result<Message, Fail> {
     let nonempty = |k: &str| get(k).filter(|v| v.as_str() != Some(""));
     if let Some(first) = nonempty("first_seen").and_then(Value::as_str) {
         if let Ok(t) = timeparse::strptime(first, "%Y-%m-%d %H:%M:%S") {
-            let _ = ev.add("time.source", timeparse::to_iso(&t.to_utc()));
+            add_time(&mut ev, &t);
         }
     } else if let Some(last) = nonempty("last_online").and_then(Value::as_str) {
         if let Ok(t) = timeparse::strptime(last, "%Y-%m-%d") {
-            let _ = ev.add("time.source", timeparse::to_iso(&t.to_utc()));
+            add_time(&mut ev, &t);
         }
     }
     ev.add("classification.type", "c2-server")?;

@@ -324,12 +324,20 @@ pub fn io_fail(e: io::Error) -> Fail {
 }
 
 /// Does this input hold NDJSON reports (rather than raw feed data)? Looks at the
-/// first line only: a JSON object with `raw` or `"__type": "Report"`.
+/// first line only: a JSON object with `raw` or `"__type": "Report"`. When `head`
+/// ends before the first line does (reports carry the whole feed), a line
+/// starting as an object whose first keys include `"raw"` or `"__type"` counts.
 pub fn looks_like_reports(head: &[u8]) -> bool {
     let first = head.split(|&b| b == b'\n').next().unwrap_or(b"");
     match serde_json::from_slice::<Value>(first) {
         Ok(Value::Object(m)) => {
             m.contains_key("raw") || m.get("__type").and_then(Value::as_str) == Some("Report")
+        }
+        Err(e) if e.is_eof() && first.len() == head.len() => {
+            let t = first.trim_ascii_start();
+            t.starts_with(b"{")
+                && (memchr::memmem::find(t, b"\"raw\":").is_some()
+                    || memchr::memmem::find(t, b"\"__type\"").is_some())
         }
         _ => false,
     }
