@@ -13,6 +13,7 @@ pub mod feeds;
 pub mod generic_csv;
 pub mod html_table;
 pub mod htmldom;
+pub mod ioc_extractor;
 pub mod json;
 pub mod key_value;
 pub mod misp;
@@ -76,6 +77,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.html_table.parser",
         description: "HTML tables, one event per row, columns named by parameters",
         build: html_table::build,
+    },
+    Entry {
+        name: "ioc-extractor",
+        intelmq: "intelmq.bots.parsers.ioc_extractor.parser",
+        description: "URLs (also defanged) named in free text, one event per URL",
+        build: ioc_extractor::build,
     },
     Entry {
         name: "json",
