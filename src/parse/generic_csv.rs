@@ -392,18 +392,53 @@ struct Assembler {
 
 impl Assembler {
     /// Feed one physical line; returns a complete record (line ending stripped).
-    fn push<'a>(&mut self, phys: &'a str, quote: u8) -> Option<std::borrow::Cow<'a, str>> {
+    fn push<'a>(
+        &mut self,
+        phys: &'a str,
+        delim: u8,
+        quote: u8,
+    ) -> Option<std::borrow::Cow<'a, str>> {
         if self.pending.is_empty() && !phys.as_bytes().contains(&quote) {
             return Some(phys.trim_end_matches(['\r', '\n']).into());
         }
         self.pending.push_str(phys);
-        if self.pending.bytes().filter(|&b| b == quote).count() % 2 == 1 {
+        if quoted_field_open(self.pending.as_bytes(), delim, quote) {
             return None;
         }
         let line = self.pending.trim_end_matches(['\r', '\n']).to_string();
         self.pending.clear();
         Some(line.into())
     }
+}
+
+/// Does a quoted field stay open at the end of `s`, as Python's csv reader
+/// sees it? A quote opens quoting only at the start of a field; inside, a
+/// doubled quote is a literal one; a quote elsewhere is an ordinary character.
+fn quoted_field_open(s: &[u8], delim: u8, quote: u8) -> bool {
+    let mut in_quotes = false;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if in_quotes {
+            if b == quote {
+                if s.get(i + 1) == Some(&quote) {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if b == delim || b == b'\n' || b == b'\r' {
+            field_start = true;
+        } else if b == quote && field_start {
+            in_quotes = true;
+            field_start = false;
+        } else {
+            field_start = false;
+        }
+        i += 1;
+    }
+    in_quotes
 }
 
 /// Physical lines of a `\n`-terminated chunk: split further at lone `\r`.
@@ -456,7 +491,7 @@ impl Parser for GenericCsv {
                 self.tempdata.push(strip_header(phys));
                 continue;
             }
-            if let Some(line) = asm.push(phys, self.opts.quote) {
+            if let Some(line) = asm.push(phys, self.opts.delimiter, self.opts.quote) {
                 self.row(&line, out)?;
             }
         }
@@ -512,7 +547,7 @@ impl GenericCsv {
                     self.tempdata.push(strip_header(phys));
                     continue;
                 }
-                if let Some(line) = asm.push(phys, self.opts.quote) {
+                if let Some(line) = asm.push(phys, self.opts.delimiter, self.opts.quote) {
                     self.row(&line, out)?;
                 }
             }
@@ -534,6 +569,14 @@ mod tests {
         let row = ["a".to_string(), "/b".to_string()];
         assert_eq!(py_format("http://{0}{1}", &row), "http://a/b");
         assert_eq!(py_format("{}-{}{{x}}", &row), "a-/b{x}");
+    }
+
+    #[test]
+    fn quotes_like_python() {
+        assert!(quoted_field_open(b"a,\"b\n", b',', b'"'));
+        assert!(!quoted_field_open(b"a,b\"c,d\n", b',', b'"'));
+        assert!(!quoted_field_open(b"a,\"b\"\"c\",d\n", b',', b'"'));
+        assert!(quoted_field_open(b"a,\"b\"\"\n", b',', b'"'));
     }
 
     #[test]
