@@ -497,7 +497,8 @@ impl Parser for GenericCsv {
         }
         if !asm.pending.is_empty() {
             let line = std::mem::take(&mut asm.pending);
-            self.row(line.trim_end_matches(['\r', '\n']), out)?;
+            // A quoted field still open at the end keeps its line breaks (Python).
+            self.row(&line, out)?;
         }
         Ok(())
     }
@@ -554,7 +555,8 @@ impl GenericCsv {
         }
         if !asm.pending.is_empty() {
             let line = std::mem::take(&mut asm.pending);
-            self.row(line.trim_end_matches(['\r', '\n']), out)?;
+            // A quoted field still open at the end keeps its line breaks (Python).
+            self.row(&line, out)?;
         }
         Ok(())
     }
