@@ -6,6 +6,13 @@
 //! the report's feed fields, counting records, and sending a record that fails to
 //! the dump as a report holding just that record (so that a fixed dump can be
 //! parsed again with `--from-dump`).
+//!
+//! A parser calls [`Records::record_one`] (or [`Records::record`] for a record
+//! that makes several events) once per feed record, with the record's result.
+//! Parsers that can read a raw feed incrementally also implement
+//! [`Parser::parse_stream`]: raw files then parse in constant memory. Line-based
+//! parsers get it from [`stream_lines`] (Python `splitlines()` semantics), JSON
+//! lists from [`stream_json::ArrayItems`]. The feed registry is [`feeds`].
 
 pub mod abusech_feodotracker;
 pub mod feedio;
