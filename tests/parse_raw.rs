@@ -128,3 +128,33 @@ fn raw_feed_on_stdin() {
     assert!(out.status.success());
     assert_eq!(events(&out.stdout).len(), 4);
 }
+
+/// With an `_on_error` destination path, the report of a failed record also goes
+/// there (IntelMQ's ParserBot), marked with `__path`.
+#[test]
+fn on_error_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("f.csv");
+    std::fs::write(&feed, "x,192.0.2.1\ny,bad\n").unwrap();
+    let out = parse_bin()
+        .args([
+            "generic-csv",
+            "-p",
+            r#"columns=["extra.a","source.ip"]"#,
+            "-p",
+            "type=test",
+        ])
+        .args(["--paths", "_default,_on_error", "-q", "--dump"])
+        .arg(dir.path().join("dump.ndjson"))
+        .arg(&feed)
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["__path"], "_on_error");
+    assert_eq!(lines[1]["__type"], "Report");
+    assert_eq!(lines[1]["raw"], "eSxiYWQK"); // "y,bad\n"
+}

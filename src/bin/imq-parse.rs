@@ -50,6 +50,11 @@ struct Cli {
     #[arg(long, value_name = "NAME", conflicts_with = "intelmq")]
     feed: Option<String>,
 
+    /// IntelMQ destination paths of the bot (comma-separated): with `_on_error`,
+    /// the report of each failed record also goes to that path (besides the dump)
+    #[arg(long, value_name = "PATHS", value_delimiter = ',')]
+    paths: Vec<String>,
+
     /// List the parsers and exit
     #[arg(long)]
     list: bool,
@@ -127,7 +132,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     params.extend(cli.param.iter().cloned());
     report_fields.extend(cli.set.iter().cloned());
     let parser = (entry.build)(&params)?;
-    let mut stage = parse::ParseStage::new(parser, &params)?;
+    let mut stage = parse::ParseStage::new(parser, &params)?
+        .on_error_path(cli.paths.iter().any(|p| p == "_on_error"));
     let inputs = cli::inputs(&cli.common, &cli.files);
     let raw = cli.raw || !inputs_hold_reports(&inputs);
     if raw {

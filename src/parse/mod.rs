@@ -125,6 +125,7 @@ pub struct Records<'a, 'b> {
     report: &'a Message,
     default_fields: &'a [(String, Value)],
     copy_fields: &'a [String],
+    on_error: bool,
     n: u64,
 }
 
@@ -182,6 +183,9 @@ impl Records<'_, '_> {
                 );
                 let line = dumped.to_json();
                 self.emit.reject(Some(self.n), line.as_bytes(), &reason)?;
+                if self.on_error {
+                    self.emit.send_to("_on_error", &dumped)?;
+                }
                 Ok(())
             }
             Err(f) => Err(f),
@@ -215,6 +219,7 @@ pub struct ParseStage {
     default_fields: Vec<(String, Value)>,
     copy_fields: Vec<String>,
     slot: StreamSlot,
+    on_error: bool,
 }
 
 impl ParseStage {
@@ -241,7 +246,15 @@ impl ParseStage {
             default_fields,
             copy_fields,
             slot: StreamSlot::default(),
+            on_error: false,
         })
+    }
+
+    /// Also send the report of a failed record to the `_on_error` path, as
+    /// IntelMQ does when the bot has an `_on_error` destination queue.
+    pub fn on_error_path(mut self, on: bool) -> ParseStage {
+        self.on_error = on;
+        self
     }
 
     /// The slot to give [`RawReports::streaming`].
@@ -265,6 +278,7 @@ impl Stage for ParseStage {
                 report: &msg,
                 default_fields: &self.default_fields,
                 copy_fields: &self.copy_fields,
+                on_error: self.on_error,
                 n: 0,
             };
             if let Some(r) = self.parser.parse_stream(&mut *input, &mut rec) {
@@ -287,6 +301,7 @@ impl Stage for ParseStage {
             report: &msg,
             default_fields: &self.default_fields,
             copy_fields: &self.copy_fields,
+            on_error: self.on_error,
             n: 0,
         };
         self.parser.parse(&data, &mut rec)
