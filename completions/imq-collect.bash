@@ -23,12 +23,16 @@ _imq__collect() {
 
     case "${cmd}" in
         imq__collect)
-            opts="-i -o -q -v -h -V --feed-name --feed-provider --feed-url --feed-accuracy --feed-code --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-i -o -q -v -h -V --feed --feed-name --feed-provider --feed-url --feed-accuracy --feed-code --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --feed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --feed-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

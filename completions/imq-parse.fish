@@ -2,6 +2,8 @@ complete -c imq-parse -l intelmq -d 'Run the parser equivalent to this IntelMQ m
 complete -c imq-parse -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
 complete -c imq-parse -s p -l param -d 'Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)' -r
 complete -c imq-parse -l set -d 'Set a report field for raw input, e.g. --set feed.name="My feed" (repeatable)' -r
+complete -c imq-parse -l feed -d 'Parse a known feed (see --list-feeds): its parser, parameters and feed.* fields' -r
+complete -c imq-parse -l paths -d 'IntelMQ destination paths of the bot (comma-separated): with `_on_error`, the report of each failed record also goes to that path (besides the dump)' -r
 complete -c imq-parse -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
 complete -c imq-parse -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
 complete -c imq-parse -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
@@ -9,6 +11,7 @@ complete -c imq-parse -l max-line-bytes -d 'Reject input lines longer than N byt
 complete -c imq-parse -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
 complete -c imq-parse -l raw -d 'Treat input as raw feed data even if it looks like reports'
 complete -c imq-parse -l list -d 'List the parsers and exit'
+complete -c imq-parse -l list-feeds -d 'List the known feeds (the feed registry) and exit'
 complete -c imq-parse -l strict -d 'Stop at the first rejected line (it is dumped; exit status 1)'
 complete -c imq-parse -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
 complete -c imq-parse -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'

@@ -935,3 +935,24 @@ pub fn jsondict_items(x: &str) -> Option<Map<String, Value>> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod b64_tests {
+    use super::*;
+
+    /// The fast check agrees with decoding.
+    #[test]
+    fn base64_validity_like_python() {
+        // Python's b64decode(validate=False) results for each.
+        for (x, ok) in [
+            ("YR==", true),
+            ("YWJ=", true),
+            ("Y Q==", true),
+            ("YWJj\n", true),
+            ("YQ=", false),
+            ("Y===", false),
+        ] {
+            assert_eq!(is_valid_str(FieldType::Base64, x), ok, "{x:?}");
+        }
+    }
+}

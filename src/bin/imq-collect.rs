@@ -15,12 +15,18 @@ const TOOL: &str = "imq-collect";
 #[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Collector: file
-    #[arg(value_name = "COLLECTOR", required_unless_present = "generate")]
+    #[arg(value_name = "COLLECTOR", required_unless_present_any = ["generate", "feed"])]
     collector: Option<String>,
 
     /// Files to collect ('-' is stdin)
     #[arg(value_name = "FILE")]
     files: Vec<String>,
+
+    /// A known feed (imq-parse --list-feeds): sets feed.name, feed.provider,
+    /// feed.url, feed.documentation and feed.accuracy from the feed registry.
+    /// Fetching over HTTP is not implemented yet: the FILEs given are collected.
+    #[arg(long, value_name = "NAME")]
+    feed: Option<String>,
 
     /// feed.name of the reports
     #[arg(long, value_name = "NAME", env = "IMQ_FEED_NAME")]
@@ -61,11 +67,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Cli>(&cli.common, TOOL)? {
         return Ok(0);
     }
+    let mut cli = cli;
+    let mut meta = FeedMeta::default();
+    if let Some(name) = &cli.feed {
+        let feed = imq::parse::feeds::find(name).ok_or_else(|| {
+            anyhow::anyhow!("unknown feed {name:?} (imq-parse --list-feeds shows them)")
+        })?;
+        meta.fields.extend(feed.report_fields());
+        // `imq-collect --feed NAME FILE`: the positional argument is a file.
+        if let Some(c) = cli.collector.take() {
+            if c != "file" {
+                cli.files.insert(0, c);
+            }
+        }
+        cli.collector = Some("file".into());
+    }
     let kind = cli.collector.as_deref().unwrap_or_default();
     if kind != "file" {
         anyhow::bail!("unknown collector {kind:?}: available: file");
     }
-    let mut meta = FeedMeta::default();
     for (k, v) in [
         ("feed.name", &cli.feed_name),
         ("feed.provider", &cli.feed_provider),
@@ -74,6 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         ("feed.code", &cli.feed_code),
     ] {
         if let Some(v) = v {
+            meta.fields.retain(|(f, _)| f != k);
             meta.fields.push((k.to_string(), v.clone()));
         }
     }

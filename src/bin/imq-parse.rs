@@ -12,14 +12,14 @@ const TOOL: &str = "imq-parse";
 /// Turn feed reports into harmonized IntelMQ events (NDJSON in, NDJSON out).
 ///
 /// Input is IntelMQ reports, one JSON object per line (as imq-collect writes them),
-/// or raw feed files given directly. Each feed record becomes one event carrying
+/// or raw feed data given directly (files or stdin; --raw forces this). Each feed record becomes one event carrying
 /// the report's feed.* fields, time.observation and raw. Records that do not parse
 /// go to the dump; the other records go on.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Parser to run (see --list); also accepts IntelMQ module names
-    #[arg(value_name = "PARSER", required_unless_present_any = ["list", "intelmq", "generate"])]
+    #[arg(value_name = "PARSER", required_unless_present_any = ["list", "list_feeds", "intelmq", "feed", "generate"])]
     parser: Option<String>,
 
     /// Feed files or report files ('-' is stdin)
@@ -27,7 +27,7 @@ struct Cli {
     files: Vec<String>,
 
     /// Run the parser equivalent to this IntelMQ module (with --params)
-    #[arg(long, value_name = "MODULE", conflicts_with = "parser")]
+    #[arg(long, value_name = "MODULE")]
     intelmq: Option<String>,
 
     /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
@@ -46,9 +46,22 @@ struct Cli {
     #[arg(long)]
     raw: bool,
 
+    /// Parse a known feed (see --list-feeds): its parser, parameters and feed.* fields
+    #[arg(long, value_name = "NAME", conflicts_with = "intelmq")]
+    feed: Option<String>,
+
+    /// IntelMQ destination paths of the bot (comma-separated): with `_on_error`,
+    /// the report of each failed record also goes to that path (besides the dump)
+    #[arg(long, value_name = "PATHS", value_delimiter = ',')]
+    paths: Vec<String>,
+
     /// List the parsers and exit
     #[arg(long)]
     list: bool,
+
+    /// List the known feeds (the feed registry) and exit
+    #[arg(long)]
+    list_feeds: bool,
 
     #[command(flatten)]
     common: CommonArgs,
@@ -59,6 +72,9 @@ const EXAMPLES: &str = concat!(
 Examples:
   # parse a Feodo Tracker download directly
   imq-parse abusech-feodotracker --set feed.name='Feodo Tracker' examples/feodo.json
+
+  # a known feed: parser, parameters and feed.* fields from the registry
+  imq-parse --feed abusech-feodo-tracker ipblocklist.json
 
   # parse reports written by imq-collect
   imq-collect file feed.json --feed-name 'Feodo Tracker' | imq-parse abusech-feodotracker
@@ -73,29 +89,58 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if cli.list {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         for e in parse::REGISTRY {
-            println!("{:<28} {:<55} {}", e.name, e.intelmq, e.description);
+            writeln!(out, "{:<28} {:<55} {}", e.name, e.intelmq, e.description)?;
         }
+        out.flush()?;
         return Ok(0);
     }
-    let name = cli
-        .intelmq
-        .as_deref()
-        .or(cli.parser.as_deref())
-        .unwrap_or_default();
-    let entry = parse::find(name)
-        .ok_or_else(|| anyhow::anyhow!("unknown parser {name:?} (imq-parse --list shows them)"))?;
-    let mut params: Params = match &cli.params {
-        Some(p) => parse::read_params(p)?,
-        None => Params::new(),
+    if cli.list_feeds {
+        list_feeds()?;
+        return Ok(0);
+    }
+    let mut cli = cli;
+    let mut params = Params::new();
+    let mut report_fields = Vec::new();
+    let feed = match &cli.feed {
+        Some(f) => Some(parse::feeds::find(f).ok_or_else(|| {
+            anyhow::anyhow!("unknown feed {f:?} (imq-parse --list-feeds shows them)")
+        })?),
+        None => None,
     };
+    let name = if let Some(feed) = feed {
+        // With --feed the first positional argument is a file.
+        if let Some(p) = cli.parser.take() {
+            cli.files.insert(0, p);
+        }
+        params.extend(feed.parameters.clone());
+        report_fields = feed.report_fields();
+        feed.parser.clone().unwrap_or_default()
+    } else if let Some(m) = cli.intelmq.clone() {
+        // With --intelmq the first positional argument is a file.
+        if let Some(p) = cli.parser.take() {
+            cli.files.insert(0, p);
+        }
+        m
+    } else {
+        cli.parser.clone().unwrap_or_default()
+    };
+    let entry = parse::find(&name)
+        .ok_or_else(|| anyhow::anyhow!("unknown parser {name:?} (imq-parse --list shows them)"))?;
+    if let Some(p) = &cli.params {
+        params.extend(parse::read_params(p)?);
+    }
     params.extend(cli.param.iter().cloned());
+    report_fields.extend(cli.set.iter().cloned());
     let parser = (entry.build)(&params)?;
-    let mut stage = parse::ParseStage::new(parser, &params)?;
+    let mut stage = parse::ParseStage::new(parser, &params)?
+        .on_error_path(cli.paths.iter().any(|p| p == "_on_error"));
     let inputs = cli::inputs(&cli.common, &cli.files);
     let raw = cli.raw || !inputs_hold_reports(&inputs);
     if raw {
-        let source = parse::RawReports::new(inputs, cli.set.clone());
+        let source = parse::RawReports::new(inputs, report_fields).streaming(stage.stream_slot());
         let main = imq::stream::open_writer(
             cli.common.output.as_deref().unwrap_or("-"),
             cli.common.line_buffered,
@@ -107,13 +152,39 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// Reports or raw feed data? Peek at the first input file; stdin is taken as
-/// reports unless --raw is given (peeking would consume it).
+fn list_feeds() -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for f in parse::feeds::all() {
+        let parser = match f.parser_entry() {
+            Some(e) => e.name.to_string(),
+            None => format!("({})", f.parser.as_deref().unwrap_or("no parser")),
+        };
+        writeln!(
+            out,
+            "{:<48} {:<24} {}",
+            f.name,
+            parser,
+            f.url.as_deref().unwrap_or("-")
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Reports or raw feed data? Peek at the first input: a file's first 64 KiB, or
+/// what stdin's own buffer holds (peeking there consumes nothing).
 fn inputs_hold_reports(inputs: &[String]) -> bool {
-    match inputs.first() {
-        None => true,
-        Some(p) if p == "-" => true,
-        Some(p) => {
+    match inputs.first().map(String::as_str).unwrap_or("-") {
+        "-" => {
+            use std::io::BufRead;
+            let mut stdin = std::io::stdin().lock();
+            match stdin.fill_buf() {
+                Ok([]) | Err(_) => true,
+                Ok(head) => parse::looks_like_reports(head),
+            }
+        }
+        p => {
             use std::io::Read;
             let mut head = vec![0u8; 1 << 16];
             let n = std::fs::File::open(p)

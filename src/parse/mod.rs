@@ -6,6 +6,13 @@
 //! the report's feed fields, counting records, and sending a record that fails to
 //! the dump as a report holding just that record (so that a fixed dump can be
 //! parsed again with `--from-dump`).
+//!
+//! A parser calls [`Records::record_one`] (or [`Records::record`] for a record
+//! that makes several events) once per feed record, with the record's result.
+//! Parsers that can read a raw feed incrementally also implement
+//! [`Parser::parse_stream`]: raw files then parse in constant memory. Line-based
+//! parsers get it from [`stream_lines`] (Python `splitlines()` semantics), JSON
+//! lists from [`stream_json::ArrayItems`]. The feed registry is [`feeds`].
 
 pub mod abusech_feodotracker;
 pub mod alienvault;
@@ -23,14 +30,23 @@ pub mod dshield_block;
 pub mod dyn_ponmocup;
 pub mod eset;
 pub mod feedio;
+pub mod feeds;
 pub mod fraunhofer_dga;
+pub mod generic_csv;
+pub mod html_table;
+pub mod htmldom;
+pub mod ioc_extractor;
+pub mod json;
+pub mod key_value;
 pub mod malwarepatrol_dansguardian;
 pub mod malwareurl;
+pub mod misp;
 pub mod openphish;
 pub mod openphish_commercial;
 pub mod phishtank;
 pub mod spamhaus_cert;
 pub mod spamhaus_drop;
+pub mod stream_json;
 pub mod surbl;
 pub mod turris;
 pub mod util_feeds;
@@ -42,13 +58,25 @@ use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
 use base64::Engine;
 use serde_json::{Map, Value};
-use std::io;
+use std::cell::RefCell;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 
 /// A feed parser.
 pub trait Parser {
     /// Parse one report: `data` is its decoded `raw`. Call `out.record` for every
     /// record of the feed.
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail>;
+
+    /// Parse a raw feed read incrementally, in constant memory. `None`: this
+    /// parser needs the whole feed ([`Parser::parse`] is used instead).
+    fn parse_stream(
+        &mut self,
+        _input: &mut dyn BufRead,
+        _out: &mut Records,
+    ) -> Option<Result<(), Fail>> {
+        None
+    }
 }
 
 /// Parameters as IntelMQ gives them (runtime.yaml `parameters`).
@@ -163,6 +191,36 @@ pub const REGISTRY: &[Entry] = &[
         build: fraunhofer_dga::build,
     },
     Entry {
+        name: "generic-csv",
+        intelmq: "intelmq.bots.parsers.generic.parser_csv",
+        description: "any CSV/delimited feed described by parameters (columns, ...)",
+        build: generic_csv::build,
+    },
+    Entry {
+        name: "html-table",
+        intelmq: "intelmq.bots.parsers.html_table.parser",
+        description: "HTML tables, one event per row, columns named by parameters",
+        build: html_table::build,
+    },
+    Entry {
+        name: "ioc-extractor",
+        intelmq: "intelmq.bots.parsers.ioc_extractor.parser",
+        description: "URLs (also defanged) named in free text, one event per URL",
+        build: ioc_extractor::build,
+    },
+    Entry {
+        name: "json",
+        intelmq: "intelmq.bots.parsers.json.parser",
+        description: "IntelMQ messages as JSON: one object, one per line, or a list",
+        build: json::build,
+    },
+    Entry {
+        name: "key-value",
+        intelmq: "intelmq.bots.parsers.key_value.parser",
+        description: "key=value lines (appliance logs), keys mapped by parameters",
+        build: key_value::build,
+    },
+    Entry {
         name: "malwarepatrol-dansguardian",
         intelmq: "intelmq.bots.parsers.malwarepatrol.parser_dansguardian",
         description: "Malware Patrol block list for DansGuardian (URLs)",
@@ -173,6 +231,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.malwareurl.parser",
         description: "MalwareURL domain/IP table (HTML)",
         build: malwareurl::build,
+    },
+    Entry {
+        name: "misp",
+        intelmq: "intelmq.bots.parsers.misp.parser",
+        description: "MISP events (API JSON), one event per supported attribute",
+        build: misp::build,
     },
     Entry {
         name: "openphish",
@@ -244,6 +308,7 @@ pub struct Records<'a, 'b> {
     report: &'a Message,
     default_fields: &'a [(String, Value)],
     copy_fields: &'a [String],
+    on_error: bool,
     n: u64,
 }
 
@@ -265,32 +330,32 @@ impl Records<'_, '_> {
     }
 
     /// Account for one feed record: its events, or why it failed. `raw` is the
-    /// record as IntelMQ's `recover_line` rebuilds it (what goes to the dump).
+    /// record as IntelMQ's `recover_line` rebuilds it (what goes to the dump; it
+    /// may be empty when the record parsed).
     pub fn record(&mut self, raw: &[u8], result: Result<Vec<Message>, Fail>) -> Result<(), Fail> {
-        self.n += 1;
-        self.emit.count_input(1);
         match result {
             Ok(events) => {
-                for mut ev in events {
-                    for (k, v) in self.default_fields {
-                        let _ = ev.add_with(
-                            k,
-                            v.clone(),
-                            crate::message::Add {
-                                sanitize: true,
-                                overwrite: Some(false),
-                            },
-                        );
-                    }
-                    self.emit.send(&ev)?;
+                self.n += 1;
+                self.emit.count_input(1);
+                for ev in events {
+                    self.send(ev)?;
                 }
                 Ok(())
             }
+            Err(f) => self.record_one(raw, Err(f)),
+        }
+    }
+
+    /// [`Records::record`] for a record that makes one event (no list to build).
+    pub fn record_one(&mut self, raw: &[u8], result: Result<Message, Fail>) -> Result<(), Fail> {
+        self.n += 1;
+        self.emit.count_input(1);
+        match result {
+            Ok(ev) => self.send(ev),
             Err(Fail::Reject(reason)) => {
                 let mut dumped = self.report.clone();
                 let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-                dumped.set("raw", Value::String(b64.clone())).ok();
-                // `set` sanitizes (re-encodes); put the encoded bytes as they are.
+                // `set` would sanitize (encode again); put the encoded bytes as they are.
                 let _ = dumped.add_with(
                     "raw",
                     Value::String(b64),
@@ -301,18 +366,43 @@ impl Records<'_, '_> {
                 );
                 let line = dumped.to_json();
                 self.emit.reject(Some(self.n), line.as_bytes(), &reason)?;
+                if self.on_error {
+                    self.emit.send_to("_on_error", &dumped)?;
+                }
                 Ok(())
             }
             Err(f) => Err(f),
         }
     }
+
+    /// Send one event with the default fields added (IntelMQ's `default_fields`).
+    fn send(&mut self, mut ev: Message) -> Result<(), Fail> {
+        for (k, v) in self.default_fields {
+            let _ = ev.add_with(
+                k,
+                v.clone(),
+                crate::message::Add {
+                    sanitize: true,
+                    overwrite: Some(false),
+                },
+            );
+        }
+        self.emit.send(&ev)?;
+        Ok(())
+    }
 }
+
+/// Where [`RawReports`] leaves an open raw feed for [`ParseStage`] to read
+/// incrementally (the report line it emits then carries no `raw`).
+pub type StreamSlot = Rc<RefCell<Option<Box<dyn BufRead>>>>;
 
 /// The stage running one parser over reports.
 pub struct ParseStage {
     parser: Box<dyn Parser>,
     default_fields: Vec<(String, Value)>,
     copy_fields: Vec<String>,
+    slot: StreamSlot,
+    on_error: bool,
 }
 
 impl ParseStage {
@@ -338,7 +428,21 @@ impl ParseStage {
             parser,
             default_fields,
             copy_fields,
+            slot: StreamSlot::default(),
+            on_error: false,
         })
+    }
+
+    /// Also send the report of a failed record to the `_on_error` path, as
+    /// IntelMQ does when the bot has an `_on_error` destination queue.
+    pub fn on_error_path(mut self, on: bool) -> ParseStage {
+        self.on_error = on;
+        self
+    }
+
+    /// The slot to give [`RawReports::streaming`].
+    pub fn stream_slot(&self) -> StreamSlot {
+        self.slot.clone()
     }
 }
 
@@ -350,6 +454,24 @@ impl Stage for ParseStage {
     fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
         // The report line itself is not a record: records are counted one by one.
         out.count_input(-1);
+        let streamed = self.slot.borrow_mut().take();
+        if let Some(mut input) = streamed {
+            let mut rec = Records {
+                emit: out,
+                report: &msg,
+                default_fields: &self.default_fields,
+                copy_fields: &self.copy_fields,
+                on_error: self.on_error,
+                n: 0,
+            };
+            if let Some(r) = self.parser.parse_stream(&mut *input, &mut rec) {
+                return r;
+            }
+            // This parser needs the whole feed.
+            let mut data = Vec::new();
+            input.read_to_end(&mut data)?;
+            return self.parser.parse(&data, &mut rec);
+        }
         let Some(raw) = msg.get_str("raw") else {
             // IntelMQ logs a warning and drops such a report; we keep it.
             out.count_input(1);
@@ -362,10 +484,26 @@ impl Stage for ParseStage {
             report: &msg,
             default_fields: &self.default_fields,
             copy_fields: &self.copy_fields,
+            on_error: self.on_error,
             n: 0,
         };
         self.parser.parse(&data, &mut rec)
     }
+}
+
+/// A report without `raw`: the feed fields and `time.observation` only.
+fn report_from_raw_fields(feed: &[(String, String)]) -> Message {
+    let mut r = Message::report();
+    for (k, v) in feed {
+        let _ = r.set(k, v.as_str());
+    }
+    if !r.contains("time.observation") {
+        let now = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S+00:00")
+            .to_string();
+        let _ = r.set("time.observation", now);
+    }
+    r
 }
 
 /// Build a report from raw feed bytes (input that is not NDJSON reports).
@@ -398,12 +536,20 @@ pub fn io_fail(e: io::Error) -> Fail {
 }
 
 /// Does this input hold NDJSON reports (rather than raw feed data)? Looks at the
-/// first line only: a JSON object with `raw` or `"__type": "Report"`.
+/// first line only: a JSON object with `raw` or `"__type": "Report"`. When `head`
+/// ends before the first line does (reports carry the whole feed), a line
+/// starting as an object whose first keys include `"raw"` or `"__type"` counts.
 pub fn looks_like_reports(head: &[u8]) -> bool {
     let first = head.split(|&b| b == b'\n').next().unwrap_or(b"");
     match serde_json::from_slice::<Value>(first) {
         Ok(Value::Object(m)) => {
             m.contains_key("raw") || m.get("__type").and_then(Value::as_str) == Some("Report")
+        }
+        Err(e) if e.is_eof() && first.len() == head.len() => {
+            let t = first.trim_ascii_start();
+            t.starts_with(b"{")
+                && (memchr::memmem::find(t, b"\"raw\":").is_some()
+                    || memchr::memmem::find(t, b"\"__type\"").is_some())
         }
         _ => false,
     }
@@ -415,6 +561,7 @@ pub struct RawReports {
     idx: usize,
     name: String,
     feed: Vec<(String, String)>,
+    slot: Option<StreamSlot>,
 }
 
 impl RawReports {
@@ -429,17 +576,39 @@ impl RawReports {
             idx: 0,
             name: String::new(),
             feed,
+            slot: None,
         }
+    }
+
+    /// Hand each file to the parse stage as an open reader instead of reading it
+    /// whole: parsers that stream then run in constant memory.
+    pub fn streaming(mut self, slot: StreamSlot) -> RawReports {
+        self.slot = Some(slot);
+        self
     }
 }
 
 impl crate::stream::Source for RawReports {
     fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<crate::stream::Next> {
-        use std::io::Read;
         let Some(name) = self.inputs.get(self.idx).cloned() else {
             return Ok(crate::stream::Next::End);
         };
         self.idx += 1;
+        if let Some(slot) = &self.slot {
+            let reader: Box<dyn BufRead> = if name == "-" {
+                self.name = "<stdin>".into();
+                Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
+            } else {
+                let f = std::fs::File::open(&name)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+                self.name = name;
+                Box::new(io::BufReader::with_capacity(1 << 16, f))
+            };
+            *slot.borrow_mut() = Some(reader);
+            buf.clear();
+            report_from_raw_fields(&self.feed).write_json(buf);
+            return Ok(crate::stream::Next::Line);
+        }
         let mut data = Vec::new();
         if name == "-" {
             io::stdin().lock().read_to_end(&mut data)?;
@@ -465,6 +634,27 @@ impl crate::stream::Source for RawReports {
     }
     fn ack(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Feed the lines of a streamed raw feed to `f`, as Python's `str.splitlines()`
+/// would cut the decoded feed (line ends removed, nothing stripped), reading one
+/// `\n`-terminated chunk at a time. For line-based parsers' `parse_stream`.
+pub fn stream_lines(
+    input: &mut dyn BufRead,
+    mut f: impl FnMut(&str, &mut Records) -> Result<(), Fail>,
+    out: &mut Records,
+) -> Result<(), Fail> {
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        let text = feedio::decode(&buf);
+        for line in feedio::splitlines(&text) {
+            f(line, out)?;
+        }
     }
 }
 
