@@ -184,6 +184,50 @@ pub fn is_valid_key_syntax(key: &str) -> bool {
     !prev_dot
 }
 
+/// A Python `re` pattern for the `regex` crate. Python's `$` (without MULTILINE)
+/// also matches before a newline that ends the text, so IntelMQ accepts
+/// `"high\n"` for `severity` (`^(critical|high|...)$`) when a value is taken as
+/// given; `regex`'s `$` matches only at the very end. Everything else in
+/// harmonization.conf's patterns means the same in both engines.
+pub fn py_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal in both engines.
+                let rest = chars.as_str();
+                let skip = if rest.starts_with("^]") {
+                    2
+                } else if rest.starts_with(']') {
+                    1
+                } else {
+                    0
+                };
+                for _ in 0..skip {
+                    out.push(chars.next().expect("checked"));
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class => out.push_str("(?:\\n?\\z)"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl Harmonization {
     fn load(text: &str) -> anyhow::Result<Harmonization> {
         let root: Value = serde_json::from_str(text)?;
@@ -200,7 +244,9 @@ impl Harmonization {
                     match spec.get(k).and_then(Value::as_str) {
                         None => Ok(None),
                         Some(r) => Ok(Some(
-                            regex::RegexBuilder::new(r).case_insensitive(ci).build()?,
+                            regex::RegexBuilder::new(&py_regex(r))
+                                .case_insensitive(ci)
+                                .build()?,
                         )),
                     }
                 };
@@ -333,7 +379,7 @@ pub fn is_valid(t: FieldType, v: &Value) -> bool {
         String => generic_valid(v),
         LowercaseString => s(v).is_some_and(|x| !x.is_empty() && is_lower(x)),
         UppercaseString => s(v).is_some_and(|x| !x.is_empty() && is_upper(x)),
-        Base64 => s(v).is_some_and(|x| !x.is_empty() && b64_lenient_decode(x).is_some()),
+        Base64 => s(v).is_some_and(|x| !x.is_empty() && b64_is_valid(x)),
         Boolean => v.is_boolean(),
         Integer => v.is_i64() || v.is_u64(),
         Float => v.is_number(),
@@ -365,6 +411,28 @@ pub fn is_valid(t: FieldType, v: &Value) -> bool {
     }
 }
 
+/// IntelMQ's `is_valid(value, sanitize=True)` for type `t`. Mostly "valid after
+/// [`sanitize`]", with IntelMQ's per-type quirks: `Boolean`, `Integer` and `Float`
+/// accept anything their sanitation does not reject, `Accuracy` checks the range of
+/// the sanitized number, and `LowercaseString` first turns non-strings into text
+/// (`is_valid(123, sanitize=True)` is true although `sanitize(123)` is `None`).
+/// `Message` never uses this (it sanitizes, then validates); experts that call
+/// IntelMQ's `is_valid(..., sanitize=True)` do.
+pub fn is_valid_sanitized(t: FieldType, v: &Value) -> bool {
+    use FieldType::*;
+    match t {
+        Boolean => v.is_boolean() || sanitize(t, v).is_some(),
+        Integer | Float | Accuracy => sanitize(t, v).is_some(),
+        LowercaseString => match v {
+            Value::String(_) => sanitize(t, v).is_some_and(|x| is_valid(t, &x)),
+            other => generic_sanitize(other)
+                .and_then(|x| string_case(&Value::String(x), true))
+                .is_some_and(|x| is_valid(t, &Value::String(x))),
+        },
+        _ => sanitize(t, v).is_some_and(|x| is_valid(t, &x)),
+    }
+}
+
 /// IntelMQ's `sanitize(value)` for type `t`: the normal form, or `None`.
 pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
     use FieldType::*;
@@ -392,6 +460,9 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             },
             _ => None,
         },
+        // A JSON integer beyond i64 (up to u64) is kept as it is; Python's ints are
+        // unbounded, ours stop at 64 bits.
+        Integer if v.is_u64() => Some(v.clone()),
         Integer => py_int(v).map(Value::from),
         Float => py_float(v).and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
         Accuracy => {
@@ -404,7 +475,8 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
         Asn => {
             let v2;
             let v = match v {
-                Value::String(x) if x.len() >= 2 && x[..2].eq_ignore_ascii_case("as") => {
+                // `get`: the first two bytes may split a character ("ﬁ1").
+                Value::String(x) if x.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("as")) => {
                     v2 = Value::String(x[2..].to_string());
                     &v2
                 }
@@ -427,12 +499,13 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
         },
         Json => match v {
             Value::Null => None,
+            // The stripped text if it is JSON, else the *original* string dumped.
             Value::String(x) => {
-                let x = py_strip(x);
-                if !x.is_empty() && serde_json::from_str::<Value>(x).is_ok() {
-                    string(x.to_string())
+                let t = py_strip(x);
+                if !t.is_empty() && serde_json::from_str::<Value>(t).is_ok() {
+                    string(t.to_string())
                 } else {
-                    string(py_json_dumps(&Value::String(x.to_string()), true))
+                    string(py_json_dumps(v, true))
                 }
             }
             other => string(py_json_dumps(other, true)),
@@ -443,11 +516,11 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             }
             match v {
                 Value::String(x) => {
-                    let x = py_strip(x);
-                    if is_valid(JsonDict, &Value::String(x.to_string())) {
-                        string(x.to_string())
+                    let t = Value::String(py_strip(x).to_string());
+                    if is_valid(JsonDict, &t) {
+                        Some(t)
                     } else {
-                        string(py_json_dumps(&Value::String(x.to_string()), true))
+                        string(py_json_dumps(v, true))
                     }
                 }
                 other => string(py_json_dumps(other, true)),
@@ -462,7 +535,7 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             })
         }
         Tlp => {
-            let x = string_case(v, false)?;
+            let x = string_case(v, false).filter(|x| !x.is_empty())?;
             // ^(TLP:?)?\s*
             let rest = x
                 .strip_prefix("TLP")
@@ -504,16 +577,16 @@ fn is_upper(x: &str) -> bool {
 }
 
 /// `LowercaseString`/`UppercaseString.sanitize`: only strings; case-mapped, then
-/// `String.sanitize` (strip; empty -> None).
+/// `String.sanitize` (strip; `""` -> None, but `" "` -> `""`).
 fn string_case(v: &Value, lower: bool) -> Option<String> {
-    let x = v.as_str()?;
+    let x = v.as_str().filter(|x| !x.is_empty())?;
     let mapped = if lower {
         x.to_lowercase()
     } else {
         x.to_uppercase()
     };
-    let stripped = py_strip(&mapped);
-    (!stripped.is_empty()).then(|| stripped.to_string())
+    // `" "` gives `""`, as in Python (`sanitize` returns it; validation fails).
+    Some(py_strip(&mapped).to_string())
 }
 
 /// Python's `int(value)` for a JSON value.
@@ -521,21 +594,16 @@ pub fn py_int(v: &Value) -> Option<i64> {
     match v {
         Value::Bool(b) => Some(*b as i64),
         Value::Number(n) => n.as_i64().or_else(|| {
+            // Truncation like Python's int(float); out of i64 range is a failure,
+            // never a saturated value.
             n.as_f64()
                 .filter(|f| f.is_finite())
-                .map(|f| f.trunc() as i64)
+                .map(f64::trunc)
+                .filter(|f| (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f))
+                .map(|f| f as i64)
         }),
         Value::String(x) => {
-            let t = py_strip(x);
-            let t = if t.contains('_') {
-                // Python accepts single underscores between digits.
-                if t.starts_with('_') || t.ends_with('_') || t.contains("__") {
-                    return None;
-                }
-                std::borrow::Cow::Owned(t.replace('_', ""))
-            } else {
-                std::borrow::Cow::Borrowed(t)
-            };
+            let t = py_underscores(py_strip(x))?;
             let digits = t.strip_prefix(['+', '-']).unwrap_or(&t);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
@@ -546,6 +614,24 @@ pub fn py_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// Python's numeric literals allow single underscores between digits only
+/// (`1_000`, not `_1`, `1_`, `1__0`, `1_.5`).
+fn py_underscores(t: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !t.contains('_') {
+        return Some(std::borrow::Cow::Borrowed(t));
+    }
+    let b = t.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'_' {
+            let digit = |j: Option<&u8>| j.is_some_and(|d| d.is_ascii_digit());
+            if !digit(i.checked_sub(1).and_then(|j| b.get(j))) || !digit(b.get(i + 1)) {
+                return None;
+            }
+        }
+    }
+    Some(std::borrow::Cow::Owned(t.replace('_', "")))
+}
+
 /// Python's `float(value)` for a JSON value (NaN and infinities cannot be written as
 /// JSON, so they count as failures).
 pub fn py_float(v: &Value) -> Option<f64> {
@@ -553,7 +639,7 @@ pub fn py_float(v: &Value) -> Option<f64> {
         Value::Bool(b) => Some(*b as i64 as f64),
         Value::Number(n) => n.as_f64(),
         Value::String(x) => {
-            let t = py_strip(x).replace('_', "");
+            let t = py_underscores(py_strip(x))?;
             let lower = t.to_ascii_lowercase();
             if lower.contains("inf") || lower.contains("nan") {
                 None
@@ -566,20 +652,79 @@ pub fn py_float(v: &Value) -> Option<f64> {
     f.is_finite().then_some(f)
 }
 
-/// Lenient base64 decoding like Python's `b64decode(validate=False)`: characters
-/// outside the alphabet are discarded, padding must be right.
+/// Python's `base64.b64decode(x)` (non-strict `binascii.a2b_base64`): bytes
+/// outside the alphabet are skipped, a complete padding ends the input (anything
+/// after it is ignored: `"YQ==YQ=="` is `b"a"`), `=` early in a quad is skipped,
+/// and a final incomplete quad is an error ("Incorrect padding"). `out` receives
+/// the bytes; `None` only validates (the `raw` check of every event: no allocation).
+fn b64_python(x: &str, mut out: Option<&mut Vec<u8>>) -> bool {
+    fn val(c: u8) -> Option<u8> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    }
+    let mut quad_pos = 0u8;
+    let mut pads = 0u32;
+    let mut left = 0u8;
+    for &c in x.as_bytes() {
+        if c == b'=' {
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos as u32 + pads >= 4 {
+                    return true;
+                }
+            }
+            continue;
+        }
+        let Some(d) = val(c) else { continue };
+        match quad_pos {
+            0 => {
+                left = d;
+                quad_pos = 1;
+            }
+            1 => {
+                if let Some(o) = out.as_deref_mut() {
+                    o.push((left << 2) | (d >> 4));
+                }
+                left = d & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                if let Some(o) = out.as_deref_mut() {
+                    o.push((left << 4) | (d >> 2));
+                }
+                left = d & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                if let Some(o) = out.as_deref_mut() {
+                    o.push((left << 6) | d);
+                }
+                quad_pos = 0;
+            }
+        }
+    }
+    quad_pos == 0
+}
+
+/// Is `x` base64 as Python's `b64decode` (IntelMQ's `Base64.is_valid`) sees it?
+pub fn b64_is_valid(x: &str) -> bool {
+    b64_python(x, None)
+}
+
+/// Decoding like Python's `b64decode(x)` (see [`b64_is_valid`]).
 pub fn b64_lenient_decode(x: &str) -> Option<Vec<u8>> {
-    let engine = &base64::engine::general_purpose::STANDARD;
-    if let Ok(d) = engine.decode(x) {
+    // Well-formed input (the common case) takes the fast decoder.
+    if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(x) {
         return Some(d);
     }
-    let filtered: Vec<u8> = x
-        .bytes()
-        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/' || *b == b'=')
-        .collect();
-    // Python stops at the first padded quad; data after '=' padding is an error
-    // unless it is more padding.
-    engine.decode(&filtered).ok()
+    let mut out = Vec::with_capacity(x.len() / 4 * 3 + 3);
+    b64_python(x, Some(&mut out)).then_some(out)
 }
 
 /// The `raw` field's bytes.
@@ -604,13 +749,15 @@ fn ip_sanitize(v: &Value) -> Option<String> {
         if n <= u32::MAX as u128 {
             Some(std::net::Ipv4Addr::from(n as u32).to_string())
         } else {
-            Some(std::net::Ipv6Addr::from(n).to_string())
+            Some(py_ip_str(IpAddr::V6(std::net::Ipv6Addr::from(n))))
         }
     };
     match v {
         Value::Number(n) if !n.is_f64() => {
             return n.as_u64().and_then(|u| from_int(u as u128));
         }
+        // bool is an int in Python: ip_address(True) is 0.0.0.1.
+        Value::Bool(b) => return from_int(*b as u128),
         _ => {}
     }
     let x = generic_sanitize(v)?;
@@ -629,14 +776,31 @@ fn ip_sanitize(v: &Value) -> Option<String> {
     let ip: IpAddr = addr.parse().ok()?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match prefix {
-        None => Some(ip.to_string()),
+        None => Some(py_ip_str(ip)),
         Some(p) => {
             let n: u32 = parse_prefix(p, ip.is_ipv4())?;
             // Only a single-address network is an address; with strict parsing a
             // shorter prefix with host bits set is an error, without them it is a
             // network of many addresses: both are rejected.
-            (n == max).then(|| ip.to_string())
+            (n == max).then(|| py_ip_str(ip))
         }
+    }
+}
+
+/// An address as Python 3.11's `str(ip_address(..))` writes it. Rust writes
+/// IPv4-mapped IPv6 addresses in dotted form (`::ffff:192.0.2.1`), Python 3.11 in
+/// hex (`::ffff:c000:201`); everything else is the same RFC 5952 form.
+pub fn py_ip_str(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff {
+                format!("::ffff:{:x}:{:x}", s[6], s[7])
+            } else {
+                a.to_string()
+            }
+        }
+        IpAddr::V4(a) => a.to_string(),
     }
 }
 
@@ -667,7 +831,16 @@ pub fn parse_network(x: &str, strict: bool) -> Option<String> {
         Some((a, p)) => (a, Some(p)),
         None => (x, None),
     };
+    // Python 3.9+ accepts an IPv6 scope id (`fe80::%eth0/10`) and keeps it.
+    let (addr, scope) = match addr.split_once('%') {
+        Some((a, sc)) if !sc.is_empty() && !sc.contains('%') => (a, Some(sc)),
+        Some(_) => return None,
+        None => (addr, None),
+    };
     let ip: IpAddr = addr.parse().ok()?;
+    if scope.is_some() && ip.is_ipv4() {
+        return None;
+    }
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let n = match prefix {
         None => max,
@@ -677,7 +850,10 @@ pub fn parse_network(x: &str, strict: bool) -> Option<String> {
     if strict && net.network() != ip {
         return None;
     }
-    Some(format!("{}/{}", net.network(), n))
+    Some(match scope {
+        Some(sc) => format!("{}%{}/{}", py_ip_str(net.network()), sc, n),
+        None => format!("{}/{}", py_ip_str(net.network()), n),
+    })
 }
 
 /// Python's `idna` codec (IDNA 2003) followed by `.lower()`, for FQDN sanitation.
@@ -690,7 +866,30 @@ pub fn idna_encode(x: &str) -> Option<String> {
         }
         return Some(x.to_string());
     }
+    // Python's codec is IDNA 2003 (nameprep); the `idna` crate is UTS 46
+    // non-transitional. They differ on the "deviation" characters, which
+    // nameprep maps: ß -> ss, final sigma -> sigma, ZWJ/ZWNJ -> nothing.
+    let mapped: String;
+    let x = if x.contains(['ß', 'ς', '\u{200c}', '\u{200d}']) {
+        mapped = x
+            .chars()
+            .filter(|c| !matches!(c, '\u{200c}' | '\u{200d}'))
+            .flat_map(|c| match c {
+                'ß' => ['s', 's'].into_iter().take(2),
+                'ς' => ['σ', ' '].into_iter().take(1),
+                c => [c, ' '].into_iter().take(1),
+            })
+            .collect();
+        &mapped
+    } else {
+        x
+    };
     let out = idna::domain_to_ascii(x).ok()?;
+    // The codec also limits every label (after punycode) to 63 bytes.
+    let trimmed = out.strip_suffix('.').unwrap_or(&out);
+    if trimmed.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return None;
+    }
     Some(out)
 }
 
