@@ -56,10 +56,13 @@ pub enum FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldError::InvalidKey { key, reason } => write!(f, "invalid key {key:?}: {reason}"),
-            FieldError::KeyExists { key } => write!(f, "key {key:?} already exists"),
+            // IntelMQ's texts, keys in Python repr quoting.
+            FieldError::InvalidKey { key, reason } => {
+                write!(f, "invalid key {} {reason}", py_repr_str(key))
+            }
+            FieldError::KeyExists { key } => write!(f, "key {} already exists", py_repr_str(key)),
             FieldError::InvalidValue { key, value, reason } => {
-                write!(f, "invalid value {value} for key {key:?}")?;
+                write!(f, "invalid value {value} for key {}", py_repr_str(key))?;
                 if let Some(r) = reason {
                     write!(f, ": {r}")?;
                 }
@@ -70,6 +73,10 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+fn py_repr_str(s: &str) -> String {
+    py_repr(&Value::String(s.to_string()))
+}
 
 /// How [`Message::add_with`] treats sanitation and an existing value, as IntelMQ's
 /// `Message.add(sanitize=, overwrite=)`.
@@ -92,10 +99,20 @@ impl Default for Add {
 }
 
 /// An IntelMQ message: an ordered set of harmonized fields.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Message {
     ty: MsgType,
     fields: Vec<(Cow<'static, str>, Value)>,
+}
+
+/// Equal like IntelMQ's messages (dicts): same class, same fields and values, in
+/// any order.
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.ty == other.ty
+            && self.fields.len() == other.fields.len()
+            && self.fields.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
 }
 
 /// Fields an event inherits from the report it was parsed from.
@@ -230,12 +247,56 @@ impl Message {
         self.set(key, value)
     }
 
-    /// IntelMQ's `update(dict)`: every item as it comes, overwriting.
+    /// IntelMQ's `update(dict)`: every item overwriting, taken as it is when
+    /// valid, else sanitized (so `raw` is not base64-encoded a second time).
     pub fn update(&mut self, other: &Message) -> Result<(), FieldError> {
         for (k, v) in other.iter() {
-            self.set(k, v.clone())?;
+            let as_is = Add {
+                sanitize: false,
+                overwrite: Some(true),
+            };
+            match self.add_with(k, v.clone(), as_is) {
+                Err(FieldError::InvalidValue { .. }) => {
+                    self.set(k, v.clone())?;
+                }
+                r => {
+                    r?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// IntelMQ's `message["extra"]` (any JSONDict field): its `field.*` items as
+    /// one JSON object, nested at dots (`extra.a.b` -> `{"a": {"b": ..}}`), in
+    /// Python's `json.dumps` form; `None` when there are none.
+    pub fn jsondict_str(&self, field: &str) -> Option<String> {
+        let mut root = Map::new();
+        let mut any = false;
+        for (k, v) in self.iter() {
+            let Some(sub) = k.strip_prefix(field).and_then(|r| r.strip_prefix('.')) else {
+                continue;
+            };
+            any = true;
+            let mut node = &mut root;
+            let mut parts = sub.split('.').peekable();
+            while let Some(p) = parts.next() {
+                if parts.peek().is_none() {
+                    node.insert(p.to_string(), v.clone());
+                    break;
+                }
+                let child = node
+                    .entry(p.to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !child.is_object() {
+                    // IntelMQ fails here (a value and a sub-object at one name);
+                    // the later field wins.
+                    *child = Value::Object(Map::new());
+                }
+                node = child.as_object_mut().expect("made an object above");
+            }
+        }
+        any.then(|| crate::pyfmt::py_json_dumps(&Value::Object(root), false))
     }
 
     /// IntelMQ's `Message.add` with all its options.
@@ -258,9 +319,9 @@ impl Message {
             return Err(FieldError::InvalidKey {
                 key: key.into(),
                 reason: if harmonization::is_valid_key_syntax(key) {
-                    "this key is not allowed by the harmonization configuration"
+                    "This key is not allowed by the harmonization configuration"
                 } else {
-                    "does not match regular expression ^[a-z_][a-z_0-9]+(\\.[a-z_0-9]+)*$"
+                    "Does not match regular expression ^[a-z_][a-z_0-9]+(\\.[a-z_0-9]+)*$"
                 },
             });
         };
@@ -345,6 +406,14 @@ impl Message {
                 // another imq or IntelMQ stage is.
                 self.put(Cow::Borrowed(spec.name), value);
                 return Ok(());
+            }
+        }
+        // IntelMQ adds the items of a read message without `overwrite`, but a dict
+        // cannot repeat a key, so only a whole JSONDict (`"extra": {...}`) can meet
+        // fields set already (`extra.*` read before it): that is `KeyExists` there.
+        if let Some((spec, false)) = h.lookup(self.ty, key) {
+            if spec.ty == FieldType::JsonDict && self.contains(key) {
+                return Err(FieldError::KeyExists { key: key.into() });
             }
         }
         let opt = Add {
