@@ -950,3 +950,65 @@ pub fn jsondict_items(x: &str) -> Option<Map<String, Value>> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn python_dollar_in_regex() {
+        let r = Regex::new(&py_regex("^(high|low)$")).unwrap();
+        assert!(r.is_match("high"));
+        assert!(r.is_match("high\n"));
+        assert!(!r.is_match("high\n\n"));
+        assert!(!r.is_match("highx"));
+        // `$` inside a class and escaped stays literal
+        let r = Regex::new(&py_regex(r"^[$]\$x$")).unwrap();
+        assert!(r.is_match("$$x"));
+    }
+
+    #[test]
+    fn base64_like_python() {
+        assert!(b64_is_valid("YQ=="));
+        assert!(b64_is_valid("YQ==YQ==")); // stops at the padding
+        assert!(b64_is_valid("====")); // padding without data: b""
+        assert!(b64_is_valid("Y Q = ="));
+        assert!(!b64_is_valid("YQ")); // Incorrect padding
+        assert!(!b64_is_valid("Y")); // 1 more than a multiple of 4
+        assert_eq!(b64_lenient_decode("YQ==YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(b64_lenient_decode("Y!Q=\n=").as_deref(), Some(&b"a"[..]));
+    }
+
+    #[test]
+    fn asn_with_multibyte_start_does_not_panic() {
+        assert_eq!(sanitize(FieldType::Asn, &json!("ﬁ1")), None);
+        assert_eq!(sanitize(FieldType::Asn, &json!("aé")), None);
+        assert_eq!(
+            sanitize(FieldType::Asn, &json!("as64496")),
+            Some(json!(64496))
+        );
+    }
+
+    #[test]
+    fn integer_does_not_saturate() {
+        assert_eq!(py_int(&json!(1e20)), None);
+        assert_eq!(py_int(&json!(-1.9)), Some(-1));
+        assert_eq!(
+            sanitize(FieldType::Integer, &json!(18446744073709551615u64)),
+            Some(json!(18446744073709551615u64))
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_in_python_form() {
+        assert_eq!(
+            sanitize(FieldType::IpAddress, &json!("::ffff:192.0.2.1")),
+            Some(json!("::ffff:c000:201"))
+        );
+        assert_eq!(
+            sanitize(FieldType::IpNetwork, &json!("fe80::%eth0/10")),
+            Some(json!("fe80::%eth0/10"))
+        );
+    }
+}

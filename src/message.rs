@@ -251,18 +251,7 @@ impl Message {
     /// valid, else sanitized (so `raw` is not base64-encoded a second time).
     pub fn update(&mut self, other: &Message) -> Result<(), FieldError> {
         for (k, v) in other.iter() {
-            let as_is = Add {
-                sanitize: false,
-                overwrite: Some(true),
-            };
-            match self.add_with(k, v.clone(), as_is) {
-                Err(FieldError::InvalidValue { .. }) => {
-                    self.set(k, v.clone())?;
-                }
-                r => {
-                    r?;
-                }
-            }
+            self.add_as_is_or_sanitized(k, v.clone())?;
         }
         Ok(())
     }
@@ -416,14 +405,31 @@ impl Message {
                 return Err(FieldError::KeyExists { key: key.into() });
             }
         }
-        let opt = Add {
+        self.add_as_is_or_sanitized(key, value)
+    }
+
+    /// IntelMQ's `add(sanitize=False, raise_failure=False, overwrite=True)`, then
+    /// `add(sanitize=True, overwrite=True)` when that failed: how `Message.__init__`
+    /// and `update` take values.
+    fn add_as_is_or_sanitized(&mut self, key: &str, value: Value) -> Result<(), FieldError> {
+        let as_is = Add {
             sanitize: false,
             overwrite: Some(true),
         };
-        match self.add_with(key, value.clone(), opt) {
+        match self.add_with(key, value.clone(), as_is) {
             Ok(_) => Ok(()),
-            Err(FieldError::InvalidValue { .. }) => self
-                .add_with(
+            Err(e @ FieldError::InvalidValue { .. }) => {
+                // A string that is not base64 makes IntelMQ's `Base64.is_valid`
+                // raise (binascii.Error, uncaught): the message is not read. We
+                // reject it rather than base64-encode the text as `add()` would.
+                if let (Some((spec, false)), Value::String(_)) =
+                    (harmonization().lookup(self.ty, key), &value)
+                {
+                    if spec.ty == FieldType::Base64 {
+                        return Err(e);
+                    }
+                }
+                self.add_with(
                     key,
                     value,
                     Add {
@@ -431,7 +437,8 @@ impl Message {
                         overwrite: Some(true),
                     },
                 )
-                .map(|_| ()),
+                .map(|_| ())
+            }
             Err(e) => Err(e),
         }
     }

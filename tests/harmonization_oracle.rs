@@ -69,16 +69,33 @@ const ALLOWED: &[(&str, &str, &str, &str)] = &[
     ("FQDN", r#""١٢٣""#, "sanitize", IDNA_BIDI),
     ("FQDN", r#""٠١.com""#, "is_valid_sanitize", IDNA_BIDI),
     ("FQDN", r#""٠١.com""#, "sanitize", IDNA_BIDI),
-    // Python's `b64decode` raises binascii.Error inside `Base64.is_valid`, which
-    // IntelMQ does not catch: the bot crashes on the message. We take the value
-    // as text to encode, as `add()` with sanitation does.
-    ("Event", r#"{"raw":"lorem ipsum"}"#, "from_dict", PY_CRASH),
 ];
+
+/// Inputs for which every message row may differ, with the reason (see above).
+const ALLOWED_MESSAGE_VALUES: &[(&str, &str)] = &[
+    (r#""١.٥""#, UNICODE_DIGITS),
+    (r#""١٢٣""#, UNICODE_DIGITS),
+    (r#""99999999999999999999""#, BIG_INT),
+    (r#""NaN""#, NOT_JSON),
+    (r#""Infinity""#, NOT_JSON),
+    (r#""1e999""#, NOT_JSON),
+    (r#""{\"a\": NaN}""#, NOT_JSON),
+    (r#""\"\\ud800\"""#, NOT_JSON),
+];
+
+fn allowed_message(input: &Value) -> bool {
+    input.as_object().is_some_and(|m| {
+        m.values().any(|v| {
+            ALLOWED_MESSAGE_VALUES
+                .iter()
+                .any(|(a, _)| serde_json::from_str::<Value>(a).ok().as_ref() == Some(v))
+        })
+    })
+}
 
 const UNICODE_DIGITS: &str = "Unicode decimal digits in numbers";
 const BIG_INT: &str = "integers beyond 64 bits";
 const NOT_JSON: &str = "Python-only JSON extensions";
-const PY_CRASH: &str = "IntelMQ crashes";
 const IDNA_BIDI: &str = "IDNA 2003 vs UTS 46 bidi rule";
 
 fn allowed(section: &str, input: &Value, column: &str) -> bool {
@@ -204,7 +221,7 @@ fn oracle_messages() {
             Err(InputError::Field(e)) => format!("error {}", error_name(&e)),
             Err(e) => format!("other error {e}"),
         };
-        if ours != theirs && !allowed(class.name(), input, "from_dict") {
+        if ours != theirs && !allowed(class.name(), input, "from_dict") && !allowed_message(input) {
             failures.push(format!(
                 "{} {input}: imq {ours}, IntelMQ {theirs}",
                 class.name()
