@@ -16,7 +16,10 @@ fn visit(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             visit(&p, out);
-        } else if p.file_name().is_some_and(|n| n == "expected.ndjson" || n == "actual.ndjson") {
+        } else if p
+            .file_name()
+            .is_some_and(|n| n == "expected.ndjson" || n == "actual.ndjson")
+        {
             out.push(p);
         }
     }
@@ -43,7 +46,8 @@ fn intelmq_output_reads_back_unchanged() {
                     let mut got = m.to_map();
                     got.insert("__type".into(), Value::String(m.msg_type().name().into()));
                     let mut want = want.clone();
-                    want.entry("__type").or_insert(Value::String("Event".into()));
+                    want.entry("__type")
+                        .or_insert(Value::String("Event".into()));
                     // `extra` given whole is flattened; compare flattened forms.
                     if want.contains_key("extra") {
                         continue;
@@ -68,5 +72,10 @@ fn intelmq_output_reads_back_unchanged() {
         }
     }
     assert!(n > 0);
-    assert!(failures.is_empty(), "{} of {n}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
