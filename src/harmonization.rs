@@ -603,7 +603,8 @@ pub fn py_int(v: &Value) -> Option<i64> {
                 .map(|f| f as i64)
         }),
         Value::String(x) => {
-            let t = py_underscores(py_strip(x))?;
+            let t = py_number_text(x)?;
+            let t = py_underscores(&t)?;
             let digits = t.strip_prefix(['+', '-']).unwrap_or(&t);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
@@ -612,6 +613,46 @@ pub fn py_int(v: &Value) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// The first zero of every run of Unicode decimal digits beyond ASCII (Unicode 14,
+/// Python 3.11's `unicodedata.decimal`): each is followed by 1..9.
+const DECIMAL_ZEROS: [u32; 65] = [
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
+    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+];
+
+/// The text Python's `int(str)` / `float(str)` parse: Unicode decimal digits
+/// become ASCII digits, Unicode whitespace a space (any other non-ASCII character
+/// makes it invalid), then whitespace is stripped at both ends. Unlike
+/// `str.strip()`, the ASCII separators \x1c..\x1f are not whitespace here.
+fn py_number_text(x: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let ws = |c: char| c.is_whitespace();
+    if x.is_ascii() {
+        return Some(std::borrow::Cow::Borrowed(x.trim_matches(ws)));
+    }
+    let mut out = String::with_capacity(x.len());
+    for c in x.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if c.is_whitespace() {
+            out.push(' ');
+        } else {
+            let cp = c as u32;
+            let i = DECIMAL_ZEROS.partition_point(|&z| z <= cp);
+            let zero = *DECIMAL_ZEROS.get(i.checked_sub(1)?)?;
+            let d = cp - zero;
+            if d > 9 {
+                return None;
+            }
+            out.push(char::from(b'0' + d as u8));
+        }
+    }
+    Some(std::borrow::Cow::Owned(out.trim_matches(ws).to_string()))
 }
 
 /// Python's numeric literals allow single underscores between digits only
@@ -639,7 +680,8 @@ pub fn py_float(v: &Value) -> Option<f64> {
         Value::Bool(b) => Some(*b as i64 as f64),
         Value::Number(n) => n.as_f64(),
         Value::String(x) => {
-            let t = py_underscores(py_strip(x))?;
+            let t = py_number_text(x)?;
+            let t = py_underscores(&t)?;
             let lower = t.to_ascii_lowercase();
             if lower.contains("inf") || lower.contains("nan") {
                 None
