@@ -277,3 +277,34 @@ fn oracle_adds() {
         failures.join("\n")
     );
 }
+
+/// `Message.hash()` (the deduplicator's key) over values whose Python `repr` is
+/// tricky: quotes, escapes, non-printable characters, floats, nested extra values.
+#[test]
+fn oracle_hashes() {
+    let doc: Value = serde_json::from_str(ORACLE).unwrap();
+    let rows = doc["hashes"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let line = serde_json::to_vec(&row["input"]).unwrap();
+        let m = Message::from_json(&line, MsgType::Event).unwrap();
+        assert_eq!(
+            m.hash(&[], false),
+            row["hash"].as_str().unwrap(),
+            "{}",
+            row["input"]
+        );
+        assert_eq!(
+            m.hash(&["feed.name"], false),
+            row["hash_blacklist_feed_name"].as_str().unwrap(),
+            "{}",
+            row["input"]
+        );
+        assert_eq!(
+            m.hash(&["extra.z", "extra.list"], true),
+            row["hash_whitelist_extra"].as_str().unwrap(),
+            "{}",
+            row["input"]
+        );
+    }
+}
