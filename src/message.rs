@@ -388,22 +388,30 @@ impl Message {
         if is_ignored(&value) {
             return Ok(());
         }
-        let h = harmonization();
-        if let Some((spec, false)) = h.lookup(self.ty, key) {
-            if spec.ty != FieldType::JsonDict && check_value(spec, &value).is_ok() {
+        match harmonization().lookup(self.ty, key) {
+            Some((spec, false))
+                if spec.ty != FieldType::JsonDict && check_value(spec, &value).is_ok() =>
+            {
                 // Fast path: already normal, as nearly every value coming from
                 // another imq or IntelMQ stage is.
                 self.put(Cow::Borrowed(spec.name), value);
                 return Ok(());
             }
-        }
-        // IntelMQ adds the items of a read message without `overwrite`, but a dict
-        // cannot repeat a key, so only a whole JSONDict (`"extra": {...}`) can meet
-        // fields set already (`extra.*` read before it): that is `KeyExists` there.
-        if let Some((spec, false)) = h.lookup(self.ty, key) {
-            if spec.ty == FieldType::JsonDict && self.contains(key) {
+            // IntelMQ adds the items of a read message without `overwrite`, but a
+            // dict cannot repeat a key, so only a whole JSONDict (`"extra": {...}`)
+            // can meet fields set already (`extra.*` read before it): KeyExists.
+            Some((spec, false)) if spec.ty == FieldType::JsonDict && self.contains(key) => {
                 return Err(FieldError::KeyExists { key: key.into() });
             }
+            Some((_, true)) => {
+                // `extra.*` items: IntelMQ's sanitize_subitem / is_valid_subitem take
+                // any value as it is. (An `extra.x` that repeats an item of a whole
+                // `extra` read before it is KeyExists in IntelMQ; here it replaces.)
+                self.put(Cow::Owned(key.to_string()), value);
+                return Ok(());
+            }
+            // Values to sanitize, and unknown keys (add_with reports them).
+            _ => {}
         }
         self.add_as_is_or_sanitized(key, value)
     }
