@@ -540,7 +540,10 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             let rest = x
                 .strip_prefix("TLP")
                 .map(|r| r.strip_prefix(':').unwrap_or(r));
-            let rest = rest.unwrap_or(&x).trim_start();
+            // Python's `\s` is str.isspace(), which includes \x1c..\x1f.
+            let rest = rest
+                .unwrap_or(&x)
+                .trim_start_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
             string(if rest == "YELLOW" {
                 "AMBER".into()
             } else {

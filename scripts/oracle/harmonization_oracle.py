@@ -137,7 +137,8 @@ SPECIFIC = {
                  "afrinic", "apnic", "lacnic", "IANA", "ripe ncc", "afri nic"],
     "TLP": ["WHITE", "white", "TLP:RED", "tlp:red", "TLP RED", "tlp amber ", "TLP:AMBER",
             "YELLOW", "tlp:yellow", "CLEAR", "TLP:CLEAR", "TLP:  GREEN", "TLPGREEN",
-            "TLP::GREEN", "green", "AMBER+STRICT", " tlp: red", "TLP:\tRED"],
+            "TLP::GREEN", "green", "AMBER+STRICT", " tlp: red", "TLP:\tRED", "TLP:\x1cRED",
+            "TLP:\u3000RED", "tlp:\u00a0amber"],
     "ClassificationTaxonomy": [
         "abusive-content", "abusive content", "ABUSIVE CONTENT", " other ", "foobar",
         "information gathering", "intrusion attempts", "malicious code", "vulnerable",
@@ -294,6 +295,8 @@ MESSAGES = [
     ("Event", {"extra.A": 1}),
     ("Event", {"extra.a..b": 1}),
     ("Event", {"extra.a.b.c": 1}),
+    ("Event", {"extra.a\n": 1}),
+    ("Event", {"comment.x": 1}),
     ("Event", {"extra": {"a": 1}, "extra.b": 2}),
     ("Event", {"extra.b": 2, "extra": {"a": 1}}),
     ("Event", {"invalid": 1}),
