@@ -455,4 +455,18 @@ if __name__ == "__main__":
         "adds": add_rows(),
         "hashes": hash_rows(),
     }
-    print(json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False))
+    # One row per line: small, and diffs show which rows changed.
+    out = ["{"]
+    keys = list(doc)
+    for i, key in enumerate(keys):
+        value = doc[key]
+        sep = "," if i + 1 < len(keys) else ""
+        if isinstance(value, list):
+            out.append(f"{json.dumps(key)}: [")
+            out.extend(json.dumps(r, ensure_ascii=False, allow_nan=False) + ("," if j + 1 < len(value) else "")
+                       for j, r in enumerate(value))
+            out.append("]" + sep)
+        else:
+            out.append(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{sep}")
+    out.append("}")
+    print("\n".join(out))
