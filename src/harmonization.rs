@@ -119,45 +119,54 @@ pub struct FieldSpec {
 /// run for every event; those are checked by hand (same language, no regex engine
 /// on the hot path), anything else by the `regex` crate.
 #[derive(Debug)]
-pub enum Pattern {
+pub struct Pattern {
+    fast: Option<Fast>,
+    /// The pattern with Python's `re` semantics (see [`py_regex`]).
+    regex: Regex,
+}
+
+/// Hand-written checks of the common patterns, valid for text without a line
+/// break (where Python's `$` and `.` have their corner cases: the regex decides).
+#[derive(Debug, Clone, Copy)]
+enum Fast {
     /// `^[ -~]+$`: printable ASCII.
     PrintableAscii,
     /// `^[a-zA-Z0-9]{2}$`
     TwoAlnum,
-    /// `^.*[^\.]$`: no trailing dot (and no line break: `.` does not match one).
+    /// `^.*[^\.]$`: no trailing dot.
     NoTrailingDot,
-    Regex(Regex),
 }
 
 impl Pattern {
     fn new(src: &str, case_insensitive: bool) -> Result<Pattern, regex::Error> {
-        Ok(match (src, case_insensitive) {
-            ("^[ -~]+$", false) => Pattern::PrintableAscii,
-            ("^[a-zA-Z0-9]{2}$", _) => Pattern::TwoAlnum,
-            ("^.*[^\\.]$", false) => Pattern::NoTrailingDot,
-            _ => Pattern::Regex(
-                regex::RegexBuilder::new(src)
-                    .case_insensitive(case_insensitive)
-                    .build()?,
-            ),
-        })
+        let fast = match (src, case_insensitive) {
+            ("^[ -~]+$", false) => Some(Fast::PrintableAscii),
+            ("^[a-zA-Z0-9]{2}$", _) => Some(Fast::TwoAlnum),
+            ("^.*[^\\.]$", false) => Some(Fast::NoTrailingDot),
+            _ => None,
+        };
+        let regex = regex::RegexBuilder::new(&py_regex(src))
+            .case_insensitive(case_insensitive)
+            .build()?;
+        Ok(Pattern { fast, regex })
     }
 
     pub fn is_match(&self, x: &str) -> bool {
-        match self {
-            Pattern::PrintableAscii => {
-                !x.is_empty() && x.bytes().all(|b| (b' '..=b'~').contains(&b))
+        let line_break = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        match self.fast {
+            Some(f)
+                if !x.bytes().any(|b| b == b'\n' || b == b'\r')
+                    && (x.is_ascii() || !x.chars().any(line_break)) =>
+            {
+                match f {
+                    Fast::PrintableAscii => {
+                        !x.is_empty() && x.bytes().all(|b| (b' '..=b'~').contains(&b))
+                    }
+                    Fast::TwoAlnum => x.len() == 2 && x.bytes().all(|b| b.is_ascii_alphanumeric()),
+                    Fast::NoTrailingDot => x.chars().next_back().is_some_and(|c| c != '.'),
+                }
             }
-            Pattern::TwoAlnum => x.len() == 2 && x.bytes().all(|b| b.is_ascii_alphanumeric()),
-            Pattern::NoTrailingDot => {
-                let line_break =
-                    |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
-                let ascii_break = x.bytes().any(|b| b == b'\n' || b == b'\r');
-                !ascii_break
-                    && (x.is_ascii() || !x.chars().any(line_break))
-                    && x.chars().next_back().is_some_and(|c| c != '.')
-            }
-            Pattern::Regex(r) => r.is_match(x),
+            _ => self.regex.is_match(x),
         }
     }
 }
@@ -267,6 +276,50 @@ pub fn is_valid_key_syntax(key: &str) -> bool {
         }
     }
     !prev_dot
+}
+
+/// A Python `re` pattern for the `regex` crate. Python's `$` (without MULTILINE)
+/// also matches before a newline that ends the text, so IntelMQ accepts
+/// `"high\n"` for `severity` (`^(critical|high|...)$`) when a value is taken as
+/// given; `regex`'s `$` matches only at the very end. Everything else in
+/// harmonization.conf's patterns means the same in both engines.
+pub fn py_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal in both engines.
+                let rest = chars.as_str();
+                let skip = if rest.starts_with("^]") {
+                    2
+                } else if rest.starts_with(']') {
+                    1
+                } else {
+                    0
+                };
+                for _ in 0..skip {
+                    out.push(chars.next().expect("checked"));
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class => out.push_str("(?:\\n?\\z)"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Harmonization {
@@ -455,10 +508,10 @@ pub fn is_valid_str(t: FieldType, x: &str) -> bool {
         String => true,
         LowercaseString => is_lower(x),
         UppercaseString => is_upper(x),
-        Base64 => b64_is_strict(x) || b64_lenient_decode(x).is_some(),
+        Base64 => b64_is_valid(x),
         Boolean | Integer | Float | Accuracy | Asn => false,
         IpAddress => ip_is_valid(x),
-        IpNetwork => network_is_strict(x),
+        IpNetwork => parse_network(x, true).is_some(),
         Fqdn => fqdn_is_valid(x),
         Url => url_is_valid(x),
         DateTime => canonical_iso(x) || timeparse::is_intelmq_iso(x),
@@ -509,40 +562,26 @@ fn canonical_iso(x: &str) -> bool {
         && chrono::NaiveDate::from_ymd_opt(y as i32, m, day).is_some()
 }
 
-/// Canonical base64 (alphabet, length a multiple of 4, at most two '=' at the
-/// end): always valid for Python's lenient decoder, checked without decoding.
-fn b64_is_strict(x: &str) -> bool {
-    let b = x.as_bytes();
-    if b.len() % 4 != 0 {
-        return false;
-    }
-    let body = b
-        .strip_suffix(b"==")
-        .or_else(|| b.strip_suffix(b"="))
-        .unwrap_or(b);
-    body.iter()
-        .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
-}
-
-/// `ip_network(x)` with strict=True accepts it (no host bits set), without
-/// allocating.
-fn network_is_strict(x: &str) -> bool {
-    let (addr, prefix) = match x.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (x, None),
-    };
-    let Ok(ip) = addr.parse::<IpAddr>() else {
-        return false;
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let n = match prefix {
-        None => max,
-        Some(p) => match parse_prefix(p, ip.is_ipv4()) {
-            Some(n) => n,
-            None => return false,
+/// IntelMQ's `is_valid(value, sanitize=True)` for type `t`. Mostly "valid after
+/// [`sanitize`]", with IntelMQ's per-type quirks: `Boolean`, `Integer` and `Float`
+/// accept anything their sanitation does not reject, `Accuracy` checks the range of
+/// the sanitized number, and `LowercaseString` first turns non-strings into text
+/// (`is_valid(123, sanitize=True)` is true although `sanitize(123)` is `None`).
+/// `Message` never uses this (it sanitizes, then validates); experts that call
+/// IntelMQ's `is_valid(..., sanitize=True)` do.
+pub fn is_valid_sanitized(t: FieldType, v: &Value) -> bool {
+    use FieldType::*;
+    match t {
+        Boolean => v.is_boolean() || sanitize(t, v).is_some(),
+        Integer | Float | Accuracy => sanitize(t, v).is_some(),
+        LowercaseString => match v {
+            Value::String(_) => sanitize(t, v).is_some_and(|x| is_valid(t, &x)),
+            other => generic_sanitize(other)
+                .and_then(|x| string_case(&Value::String(x), true))
+                .is_some_and(|x| is_valid(t, &Value::String(x))),
         },
-    };
-    ipnetwork::IpNetwork::new(ip, n as u8).is_ok_and(|net| net.network() == ip)
+        _ => sanitize(t, v).is_some_and(|x| is_valid(t, &x)),
+    }
 }
 
 /// IntelMQ's `sanitize(value)` for type `t`: the normal form, or `None`.
@@ -572,6 +611,9 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             },
             _ => None,
         },
+        // A JSON integer beyond i64 (up to u64) is kept as it is; Python's ints are
+        // unbounded, ours stop at 64 bits.
+        Integer if v.is_u64() => Some(v.clone()),
         Integer => py_int(v).map(Value::from),
         Float => py_float(v).and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
         Accuracy => {
@@ -584,7 +626,8 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
         Asn => {
             let v2;
             let v = match v {
-                Value::String(x) if x.len() >= 2 && x[..2].eq_ignore_ascii_case("as") => {
+                // `get`: the first two bytes may split a character ("ﬁ1").
+                Value::String(x) if x.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("as")) => {
                     v2 = Value::String(x[2..].to_string());
                     &v2
                 }
@@ -607,12 +650,13 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
         },
         Json => match v {
             Value::Null => None,
+            // The stripped text if it is JSON, else the *original* string dumped.
             Value::String(x) => {
-                let x = py_strip(x);
-                if !x.is_empty() && serde_json::from_str::<Value>(x).is_ok() {
-                    string(x.to_string())
+                let t = py_strip(x);
+                if !t.is_empty() && serde_json::from_str::<Value>(t).is_ok() {
+                    string(t.to_string())
                 } else {
-                    string(py_json_dumps(&Value::String(x.to_string()), true))
+                    string(py_json_dumps(v, true))
                 }
             }
             other => string(py_json_dumps(other, true)),
@@ -623,11 +667,11 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             }
             match v {
                 Value::String(x) => {
-                    let x = py_strip(x);
-                    if is_valid(JsonDict, &Value::String(x.to_string())) {
-                        string(x.to_string())
+                    let t = Value::String(py_strip(x).to_string());
+                    if is_valid(JsonDict, &t) {
+                        Some(t)
                     } else {
-                        string(py_json_dumps(&Value::String(x.to_string()), true))
+                        string(py_json_dumps(v, true))
                     }
                 }
                 other => string(py_json_dumps(other, true)),
@@ -642,12 +686,15 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
             })
         }
         Tlp => {
-            let x = string_case(v, false)?;
+            let x = string_case(v, false).filter(|x| !x.is_empty())?;
             // ^(TLP:?)?\s*
             let rest = x
                 .strip_prefix("TLP")
                 .map(|r| r.strip_prefix(':').unwrap_or(r));
-            let rest = rest.unwrap_or(&x).trim_start();
+            // Python's `\s` is str.isspace(), which includes \x1c..\x1f.
+            let rest = rest
+                .unwrap_or(&x)
+                .trim_start_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
             string(if rest == "YELLOW" {
                 "AMBER".into()
             } else {
@@ -684,16 +731,16 @@ fn is_upper(x: &str) -> bool {
 }
 
 /// `LowercaseString`/`UppercaseString.sanitize`: only strings; case-mapped, then
-/// `String.sanitize` (strip; empty -> None).
+/// `String.sanitize` (strip; `""` -> None, but `" "` -> `""`).
 fn string_case(v: &Value, lower: bool) -> Option<String> {
-    let x = v.as_str()?;
+    let x = v.as_str().filter(|x| !x.is_empty())?;
     let mapped = if lower {
         x.to_lowercase()
     } else {
         x.to_uppercase()
     };
-    let stripped = py_strip(&mapped);
-    (!stripped.is_empty()).then(|| stripped.to_string())
+    // `" "` gives `""`, as in Python (`sanitize` returns it; validation fails).
+    Some(py_strip(&mapped).to_string())
 }
 
 /// Python's `int(value)` for a JSON value.
@@ -701,21 +748,17 @@ pub fn py_int(v: &Value) -> Option<i64> {
     match v {
         Value::Bool(b) => Some(*b as i64),
         Value::Number(n) => n.as_i64().or_else(|| {
+            // Truncation like Python's int(float); out of i64 range is a failure,
+            // never a saturated value.
             n.as_f64()
                 .filter(|f| f.is_finite())
-                .map(|f| f.trunc() as i64)
+                .map(f64::trunc)
+                .filter(|f| (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f))
+                .map(|f| f as i64)
         }),
         Value::String(x) => {
-            let t = py_strip(x);
-            let t = if t.contains('_') {
-                // Python accepts single underscores between digits.
-                if t.starts_with('_') || t.ends_with('_') || t.contains("__") {
-                    return None;
-                }
-                std::borrow::Cow::Owned(t.replace('_', ""))
-            } else {
-                std::borrow::Cow::Borrowed(t)
-            };
+            let t = py_number_text(x)?;
+            let t = py_underscores(&t)?;
             let digits = t.strip_prefix(['+', '-']).unwrap_or(&t);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
@@ -726,6 +769,64 @@ pub fn py_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// The first zero of every run of Unicode decimal digits beyond ASCII (Unicode 14,
+/// Python 3.11's `unicodedata.decimal`): each is followed by 1..9.
+const DECIMAL_ZEROS: [u32; 65] = [
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
+    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+];
+
+/// The text Python's `int(str)` / `float(str)` parse: Unicode decimal digits
+/// become ASCII digits, Unicode whitespace a space (any other non-ASCII character
+/// makes it invalid), then whitespace is stripped at both ends. Unlike
+/// `str.strip()`, the ASCII separators \x1c..\x1f are not whitespace here.
+fn py_number_text(x: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let ws = |c: char| c.is_whitespace();
+    if x.is_ascii() {
+        return Some(std::borrow::Cow::Borrowed(x.trim_matches(ws)));
+    }
+    let mut out = String::with_capacity(x.len());
+    for c in x.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if c.is_whitespace() {
+            out.push(' ');
+        } else {
+            let cp = c as u32;
+            let i = DECIMAL_ZEROS.partition_point(|&z| z <= cp);
+            let zero = *DECIMAL_ZEROS.get(i.checked_sub(1)?)?;
+            let d = cp - zero;
+            if d > 9 {
+                return None;
+            }
+            out.push(char::from(b'0' + d as u8));
+        }
+    }
+    Some(std::borrow::Cow::Owned(out.trim_matches(ws).to_string()))
+}
+
+/// Python's numeric literals allow single underscores between digits only
+/// (`1_000`, not `_1`, `1_`, `1__0`, `1_.5`).
+fn py_underscores(t: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !t.contains('_') {
+        return Some(std::borrow::Cow::Borrowed(t));
+    }
+    let b = t.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'_' {
+            let digit = |j: Option<&u8>| j.is_some_and(|d| d.is_ascii_digit());
+            if !digit(i.checked_sub(1).and_then(|j| b.get(j))) || !digit(b.get(i + 1)) {
+                return None;
+            }
+        }
+    }
+    Some(std::borrow::Cow::Owned(t.replace('_', "")))
+}
+
 /// Python's `float(value)` for a JSON value (NaN and infinities cannot be written as
 /// JSON, so they count as failures).
 pub fn py_float(v: &Value) -> Option<f64> {
@@ -733,7 +834,8 @@ pub fn py_float(v: &Value) -> Option<f64> {
         Value::Bool(b) => Some(*b as i64 as f64),
         Value::Number(n) => n.as_f64(),
         Value::String(x) => {
-            let t = py_strip(x).replace('_', "");
+            let t = py_number_text(x)?;
+            let t = py_underscores(&t)?;
             let lower = t.to_ascii_lowercase();
             if lower.contains("inf") || lower.contains("nan") {
                 None
@@ -746,20 +848,79 @@ pub fn py_float(v: &Value) -> Option<f64> {
     f.is_finite().then_some(f)
 }
 
-/// Lenient base64 decoding like Python's `b64decode(validate=False)`: characters
-/// outside the alphabet are discarded, padding must be right.
+/// Python's `base64.b64decode(x)` (non-strict `binascii.a2b_base64`): bytes
+/// outside the alphabet are skipped, a complete padding ends the input (anything
+/// after it is ignored: `"YQ==YQ=="` is `b"a"`), `=` early in a quad is skipped,
+/// and a final incomplete quad is an error ("Incorrect padding"). `out` receives
+/// the bytes; `None` only validates (the `raw` check of every event: no allocation).
+fn b64_python(x: &str, mut out: Option<&mut Vec<u8>>) -> bool {
+    fn val(c: u8) -> Option<u8> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    }
+    let mut quad_pos = 0u8;
+    let mut pads = 0u32;
+    let mut left = 0u8;
+    for &c in x.as_bytes() {
+        if c == b'=' {
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos as u32 + pads >= 4 {
+                    return true;
+                }
+            }
+            continue;
+        }
+        let Some(d) = val(c) else { continue };
+        match quad_pos {
+            0 => {
+                left = d;
+                quad_pos = 1;
+            }
+            1 => {
+                if let Some(o) = out.as_deref_mut() {
+                    o.push((left << 2) | (d >> 4));
+                }
+                left = d & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                if let Some(o) = out.as_deref_mut() {
+                    o.push((left << 4) | (d >> 2));
+                }
+                left = d & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                if let Some(o) = out.as_deref_mut() {
+                    o.push((left << 6) | d);
+                }
+                quad_pos = 0;
+            }
+        }
+    }
+    quad_pos == 0
+}
+
+/// Is `x` base64 as Python's `b64decode` (IntelMQ's `Base64.is_valid`) sees it?
+pub fn b64_is_valid(x: &str) -> bool {
+    b64_python(x, None)
+}
+
+/// Decoding like Python's `b64decode(x)` (see [`b64_is_valid`]).
 pub fn b64_lenient_decode(x: &str) -> Option<Vec<u8>> {
-    let engine = &base64::engine::general_purpose::STANDARD;
-    if let Ok(d) = engine.decode(x) {
+    // Well-formed input (the common case) takes the fast decoder.
+    if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(x) {
         return Some(d);
     }
-    let filtered: Vec<u8> = x
-        .bytes()
-        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/' || *b == b'=')
-        .collect();
-    // Python stops at the first padded quad; data after '=' padding is an error
-    // unless it is more padding.
-    engine.decode(&filtered).ok()
+    let mut out = Vec::with_capacity(x.len() / 4 * 3 + 3);
+    b64_python(x, Some(&mut out)).then_some(out)
 }
 
 /// The `raw` field's bytes.
@@ -784,13 +945,15 @@ fn ip_sanitize(v: &Value) -> Option<String> {
         if n <= u32::MAX as u128 {
             Some(std::net::Ipv4Addr::from(n as u32).to_string())
         } else {
-            Some(std::net::Ipv6Addr::from(n).to_string())
+            Some(py_ip_str(IpAddr::V6(std::net::Ipv6Addr::from(n))))
         }
     };
     match v {
         Value::Number(n) if !n.is_f64() => {
             return n.as_u64().and_then(|u| from_int(u as u128));
         }
+        // bool is an int in Python: ip_address(True) is 0.0.0.1.
+        Value::Bool(b) => return from_int(*b as u128),
         _ => {}
     }
     let x = generic_sanitize(v)?;
@@ -809,14 +972,31 @@ fn ip_sanitize(v: &Value) -> Option<String> {
     let ip: IpAddr = addr.parse().ok()?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match prefix {
-        None => Some(ip.to_string()),
+        None => Some(py_ip_str(ip)),
         Some(p) => {
             let n: u32 = parse_prefix(p, ip.is_ipv4())?;
             // Only a single-address network is an address; with strict parsing a
             // shorter prefix with host bits set is an error, without them it is a
             // network of many addresses: both are rejected.
-            (n == max).then(|| ip.to_string())
+            (n == max).then(|| py_ip_str(ip))
         }
+    }
+}
+
+/// An address as Python 3.11's `str(ip_address(..))` writes it. Rust writes
+/// IPv4-mapped IPv6 addresses in dotted form (`::ffff:192.0.2.1`), Python 3.11 in
+/// hex (`::ffff:c000:201`); everything else is the same RFC 5952 form.
+pub fn py_ip_str(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            if s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff {
+                format!("::ffff:{:x}:{:x}", s[6], s[7])
+            } else {
+                a.to_string()
+            }
+        }
+        IpAddr::V4(a) => a.to_string(),
     }
 }
 
@@ -847,7 +1027,16 @@ pub fn parse_network(x: &str, strict: bool) -> Option<String> {
         Some((a, p)) => (a, Some(p)),
         None => (x, None),
     };
+    // Python 3.9+ accepts an IPv6 scope id (`fe80::%eth0/10`) and keeps it.
+    let (addr, scope) = match addr.split_once('%') {
+        Some((a, sc)) if !sc.is_empty() && !sc.contains('%') => (a, Some(sc)),
+        Some(_) => return None,
+        None => (addr, None),
+    };
     let ip: IpAddr = addr.parse().ok()?;
+    if scope.is_some() && ip.is_ipv4() {
+        return None;
+    }
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let n = match prefix {
         None => max,
@@ -857,7 +1046,10 @@ pub fn parse_network(x: &str, strict: bool) -> Option<String> {
     if strict && net.network() != ip {
         return None;
     }
-    Some(format!("{}/{}", net.network(), n))
+    Some(match scope {
+        Some(sc) => format!("{}%{}/{}", py_ip_str(net.network()), sc, n),
+        None => format!("{}/{}", py_ip_str(net.network()), n),
+    })
 }
 
 /// Python's `idna` codec (IDNA 2003) followed by `.lower()`, for FQDN sanitation.
@@ -874,7 +1066,30 @@ pub fn idna_encode(x: &str) -> Option<String> {
         }
         return Some(x.to_string());
     }
+    // Python's codec is IDNA 2003 (nameprep); the `idna` crate is UTS 46
+    // non-transitional. They differ on the "deviation" characters, which
+    // nameprep maps: ß -> ss, final sigma -> sigma, ZWJ/ZWNJ -> nothing.
+    let mapped: String;
+    let x = if x.contains(['ß', 'ς', '\u{200c}', '\u{200d}']) {
+        mapped = x
+            .chars()
+            .filter(|c| !matches!(c, '\u{200c}' | '\u{200d}'))
+            .flat_map(|c| match c {
+                'ß' => ['s', 's'].into_iter().take(2),
+                'ς' => ['σ', ' '].into_iter().take(1),
+                c => [c, ' '].into_iter().take(1),
+            })
+            .collect();
+        &mapped
+    } else {
+        x
+    };
     let out = idna::domain_to_ascii(x).ok()?;
+    // The codec also limits every label (after punycode) to 63 bytes.
+    let trimmed = out.strip_suffix('.').unwrap_or(&out);
+    if trimmed.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return None;
+    }
     Some(out)
 }
 
@@ -933,6 +1148,68 @@ pub fn jsondict_items(x: &str) -> Option<Map<String, Value>> {
     match serde_json::from_str::<Value>(x) {
         Ok(Value::Object(m)) => Some(m),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn python_dollar_in_regex() {
+        let r = Regex::new(&py_regex("^(high|low)$")).unwrap();
+        assert!(r.is_match("high"));
+        assert!(r.is_match("high\n"));
+        assert!(!r.is_match("high\n\n"));
+        assert!(!r.is_match("highx"));
+        // `$` inside a class and escaped stays literal
+        let r = Regex::new(&py_regex(r"^[$]\$x$")).unwrap();
+        assert!(r.is_match("$$x"));
+    }
+
+    #[test]
+    fn base64_like_python() {
+        assert!(b64_is_valid("YQ=="));
+        assert!(b64_is_valid("YQ==YQ==")); // stops at the padding
+        assert!(b64_is_valid("====")); // padding without data: b""
+        assert!(b64_is_valid("Y Q = ="));
+        assert!(!b64_is_valid("YQ")); // Incorrect padding
+        assert!(!b64_is_valid("Y")); // 1 more than a multiple of 4
+        assert_eq!(b64_lenient_decode("YQ==YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(b64_lenient_decode("Y!Q=\n=").as_deref(), Some(&b"a"[..]));
+    }
+
+    #[test]
+    fn asn_with_multibyte_start_does_not_panic() {
+        assert_eq!(sanitize(FieldType::Asn, &json!("ﬁ1")), None);
+        assert_eq!(sanitize(FieldType::Asn, &json!("aé")), None);
+        assert_eq!(
+            sanitize(FieldType::Asn, &json!("as64496")),
+            Some(json!(64496))
+        );
+    }
+
+    #[test]
+    fn integer_does_not_saturate() {
+        assert_eq!(py_int(&json!(1e20)), None);
+        assert_eq!(py_int(&json!(-1.9)), Some(-1));
+        assert_eq!(
+            sanitize(FieldType::Integer, &json!(18446744073709551615u64)),
+            Some(json!(18446744073709551615u64))
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_in_python_form() {
+        assert_eq!(
+            sanitize(FieldType::IpAddress, &json!("::ffff:192.0.2.1")),
+            Some(json!("::ffff:c000:201"))
+        );
+        assert_eq!(
+            sanitize(FieldType::IpNetwork, &json!("fe80::%eth0/10")),
+            Some(json!("fe80::%eth0/10"))
+        );
     }
 }
 

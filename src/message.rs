@@ -60,10 +60,13 @@ pub enum FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldError::InvalidKey { key, reason } => write!(f, "invalid key {key:?}: {reason}"),
-            FieldError::KeyExists { key } => write!(f, "key {key:?} already exists"),
+            // IntelMQ's texts, keys in Python repr quoting.
+            FieldError::InvalidKey { key, reason } => {
+                write!(f, "invalid key {} {reason}", py_repr_str(key))
+            }
+            FieldError::KeyExists { key } => write!(f, "key {} already exists", py_repr_str(key)),
             FieldError::InvalidValue { key, value, reason } => {
-                write!(f, "invalid value {value} for key {key:?}")?;
+                write!(f, "invalid value {value} for key {}", py_repr_str(key))?;
                 if let Some(r) = reason {
                     write!(f, ": {r}")?;
                 }
@@ -74,6 +77,10 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+fn py_repr_str(s: &str) -> String {
+    py_repr(&Value::String(s.to_string()))
+}
 
 /// How [`Message::add_with`] treats sanitation and an existing value, as IntelMQ's
 /// `Message.add(sanitize=, overwrite=)`.
@@ -137,16 +144,20 @@ impl fmt::Debug for Message {
     }
 }
 
-impl PartialEq for Message {
-    fn eq(&self, other: &Message) -> bool {
-        self.ty == other.ty && self.iter().eq(other.iter())
-    }
-}
-
 thread_local! {
     /// The field found at each key position of the previous line (see `keep_raw`).
     static KEY_HINTS: std::cell::RefCell<Vec<Option<&'static harmonization::FieldSpec>>> =
         const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Equal like IntelMQ's messages (dicts): same class, same fields and values, in
+/// any order.
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.ty == other.ty
+            && self.fields.len() == other.fields.len()
+            && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
 }
 
 /// Fields an event inherits from the report it was parsed from.
@@ -303,12 +314,45 @@ impl Message {
         self.set(key, value)
     }
 
-    /// IntelMQ's `update(dict)`: every item as it comes, overwriting.
+    /// IntelMQ's `update(dict)`: every item overwriting, taken as it is when
+    /// valid, else sanitized (so `raw` is not base64-encoded a second time).
     pub fn update(&mut self, other: &Message) -> Result<(), FieldError> {
         for (k, v) in other.iter() {
-            self.set(k, v.clone())?;
+            self.add_as_is_or_sanitized(k, v.clone())?;
         }
         Ok(())
+    }
+
+    /// IntelMQ's `message["extra"]` (any JSONDict field): its `field.*` items as
+    /// one JSON object, nested at dots (`extra.a.b` -> `{"a": {"b": ..}}`), in
+    /// Python's `json.dumps` form; `None` when there are none.
+    pub fn jsondict_str(&self, field: &str) -> Option<String> {
+        let mut root = Map::new();
+        let mut any = false;
+        for (k, v) in self.iter() {
+            let Some(sub) = k.strip_prefix(field).and_then(|r| r.strip_prefix('.')) else {
+                continue;
+            };
+            any = true;
+            let mut node = &mut root;
+            let mut parts = sub.split('.').peekable();
+            while let Some(p) = parts.next() {
+                if parts.peek().is_none() {
+                    node.insert(p.to_string(), v.clone());
+                    break;
+                }
+                let child = node
+                    .entry(p.to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !child.is_object() {
+                    // IntelMQ fails here (a value and a sub-object at one name);
+                    // the later field wins.
+                    *child = Value::Object(Map::new());
+                }
+                node = child.as_object_mut().expect("made an object above");
+            }
+        }
+        any.then(|| crate::pyfmt::py_json_dumps(&Value::Object(root), false))
     }
 
     /// IntelMQ's `Message.add` with all its options.
@@ -331,9 +375,9 @@ impl Message {
             return Err(FieldError::InvalidKey {
                 key: key.into(),
                 reason: if harmonization::is_valid_key_syntax(key) {
-                    "this key is not allowed by the harmonization configuration"
+                    "This key is not allowed by the harmonization configuration"
                 } else {
-                    "does not match regular expression ^[a-z_][a-z_0-9]+(\\.[a-z_0-9]+)*$"
+                    "Does not match regular expression ^[a-z_][a-z_0-9]+(\\.[a-z_0-9]+)*$"
                 },
             });
         };
@@ -411,23 +455,56 @@ impl Message {
         if is_ignored(&value) {
             return Ok(());
         }
-        let h = harmonization();
-        if let Some((spec, false)) = h.lookup(self.ty, key) {
-            if spec.ty != FieldType::JsonDict && check_value(spec, &value).is_ok() {
+        match harmonization().lookup(self.ty, key) {
+            Some((spec, false))
+                if spec.ty != FieldType::JsonDict && check_value(spec, &value).is_ok() =>
+            {
                 // Fast path: already normal, as nearly every value coming from
                 // another imq or IntelMQ stage is.
                 self.put(Cow::Borrowed(spec.name), value);
                 return Ok(());
             }
+            // IntelMQ adds the items of a read message without `overwrite`, but a
+            // dict cannot repeat a key, so only a whole JSONDict (`"extra": {...}`)
+            // can meet fields set already (`extra.*` read before it): KeyExists.
+            Some((spec, false)) if spec.ty == FieldType::JsonDict && self.contains(key) => {
+                return Err(FieldError::KeyExists { key: key.into() });
+            }
+            Some((_, true)) => {
+                // `extra.*` items: IntelMQ's sanitize_subitem / is_valid_subitem take
+                // any value as it is. (An `extra.x` that repeats an item of a whole
+                // `extra` read before it is KeyExists in IntelMQ; here it replaces.)
+                self.put(Cow::Owned(key.to_string()), value);
+                return Ok(());
+            }
+            // Values to sanitize, and unknown keys (add_with reports them).
+            _ => {}
         }
-        let opt = Add {
+        self.add_as_is_or_sanitized(key, value)
+    }
+
+    /// IntelMQ's `add(sanitize=False, raise_failure=False, overwrite=True)`, then
+    /// `add(sanitize=True, overwrite=True)` when that failed: how `Message.__init__`
+    /// and `update` take values.
+    fn add_as_is_or_sanitized(&mut self, key: &str, value: Value) -> Result<(), FieldError> {
+        let as_is = Add {
             sanitize: false,
             overwrite: Some(true),
         };
-        match self.add_with(key, value.clone(), opt) {
+        match self.add_with(key, value.clone(), as_is) {
             Ok(_) => Ok(()),
-            Err(FieldError::InvalidValue { .. }) => self
-                .add_with(
+            Err(e @ FieldError::InvalidValue { .. }) => {
+                // A string that is not base64 makes IntelMQ's `Base64.is_valid`
+                // raise (binascii.Error, uncaught): the message is not read. We
+                // reject it rather than base64-encode the text as `add()` would.
+                if let (Some((spec, false)), Value::String(_)) =
+                    (harmonization().lookup(self.ty, key), &value)
+                {
+                    if spec.ty == FieldType::Base64 {
+                        return Err(e);
+                    }
+                }
+                self.add_with(
                     key,
                     value,
                     Add {
@@ -435,7 +512,8 @@ impl Message {
                         overwrite: Some(true),
                     },
                 )
-                .map(|_| ()),
+                .map(|_| ())
+            }
             Err(e) => Err(e),
         }
     }

@@ -135,10 +135,43 @@ fn repr_str(s: &str, out: &mut String) {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
+            c if !c.is_ascii() && !is_printable(c) => {
+                let n = c as u32;
+                let _ = match n {
+                    0..=0xff => write!(out, "\\x{n:02x}"),
+                    0x100..=0xffff => write!(out, "\\u{n:04x}"),
+                    _ => write!(out, "\\U{n:08x}"),
+                };
+            }
             c => out.push(c),
         }
     }
     out.push(q);
+}
+
+/// Python's `str.isprintable()` for a non-ASCII character: `repr()` escapes the
+/// others (controls, format characters, separators other than space, private use,
+/// unassigned). The ranges come from Python itself (data/py_unprintable.txt,
+/// scripts/oracle/gen_unprintable.py).
+fn is_printable(c: char) -> bool {
+    use std::sync::OnceLock;
+    static RANGES: OnceLock<Vec<(u32, u32)>> = OnceLock::new();
+    let ranges = RANGES.get_or_init(|| {
+        include_str!("../data/py_unprintable.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (a, b) = l.split_once('-')?;
+                Some((
+                    u32::from_str_radix(a, 16).ok()?,
+                    u32::from_str_radix(b, 16).ok()?,
+                ))
+            })
+            .collect()
+    });
+    let n = c as u32;
+    let i = ranges.partition_point(|&(start, _)| start <= n);
+    !(i > 0 && n <= ranges[i - 1].1)
 }
 
 /// Python's `json.dumps(value, sort_keys=sort_keys)` with the default separators
@@ -254,6 +287,10 @@ mod tests {
         assert_eq!(
             py_json_dumps(&v, true),
             r#"{"a": null, "b": [1, 2.0, "x'y"], "c": true}"#
+        );
+        assert_eq!(
+            py_repr(&json!("ä\u{a0}\u{200b}\u{85}\u{e0001}x")),
+            "'ä\\xa0\\u200b\\x85\\U000e0001x'"
         );
         assert_eq!(
             py_json_dumps(&json!("ä€😀"), false),

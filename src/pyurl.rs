@@ -49,18 +49,22 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
             return Err("Invalid IPv6 URL");
         }
         if open && close {
-            // Python 3.11.4+: the bracketed part must be an IPv6 (or IPvFuture) address.
-            let start = netloc.find('[').unwrap_or(0);
-            let end = netloc.rfind(']').unwrap_or(netloc.len());
-            if end <= start {
-                return Err("Invalid IPv6 URL");
-            }
-            let inner = &netloc[start + 1..end];
-            let ok = inner.starts_with(['v', 'V'])
-                || inner
-                    .split('%')
-                    .next()
-                    .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+            // Python 3.11.4+ `_check_bracketed_host`: the text between the first
+            // '[' and the first ']' after it must be an IPv6 address (a scope id
+            // allowed) or an IPvFuture literal `v<hex>.<something>`.
+            let after = &netloc[netloc.find('[').map_or(0, |i| i + 1)..];
+            let inner = after.split(']').next().unwrap_or("");
+            let ok = if let Some(rest) = inner.strip_prefix('v') {
+                let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+                hex > 0 && rest[hex..].strip_prefix('.').is_some_and(|t| !t.is_empty())
+            } else {
+                let (addr, scope) = match inner.split_once('%') {
+                    Some((a, sc)) => (a, Some(sc)),
+                    None => (inner, None),
+                };
+                scope.is_none_or(|sc| !sc.is_empty() && !sc.contains('%'))
+                    && addr.parse::<std::net::Ipv6Addr>().is_ok()
+            };
             if !ok {
                 return Err("'[' and ']' must enclose an IPv6 address");
             }
@@ -197,6 +201,12 @@ mod tests {
                 .as_deref(),
             Some("2001:db8::1")
         );
+        // Python checks the text up to the *first* ']' (3.11.4+)
+        assert!(urlsplit("http://[::1]]/").is_ok());
+        assert!(urlsplit("http://[v1.x]/").is_ok());
+        assert!(urlsplit("http://[V1.x]/").is_err());
+        assert!(urlsplit("http://[::1%]/").is_err());
+        assert!(urlsplit("http://[192.0.2.1]/").is_err());
         assert_eq!(
             urlsplit("file:///etc/x").unwrap().unsplit(),
             "file:///etc/x"

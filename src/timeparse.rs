@@ -1915,8 +1915,12 @@ fn sanitize_impl(s: &str, default: NaiveDateTime, this_year: i64) -> Option<Stri
 /// IntelMQ `DateTime.sanitize` for a string: values accepted by `from_isoformat`
 /// pass through unchanged, otherwise fuzzy parse -> UTC -> ISO. `None` when unparseable.
 pub fn sanitize(s: &str) -> Option<String> {
-    if let Some(v) = sanitize_common(s) {
-        return Some(v);
+    // Values from_isoformat accepts pass unchanged (sanitize_impl); the fast path
+    // is only for what would otherwise go to the fuzzy parser.
+    if !is_intelmq_iso(s) {
+        if let Some(v) = sanitize_common(s) {
+            return Some(v);
+        }
     }
     sanitize_impl(s, now_default(), current_year())
 }
