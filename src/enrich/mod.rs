@@ -4,7 +4,17 @@
 //! [`REGISTRY`]. Several experts run in one process as a [`Chain`], which is the
 //! same as piping one `imq-enrich` into the next.
 
+pub mod csv_converter;
+pub mod domain_suffix;
+pub mod domain_valid;
+pub mod field_reducer;
+pub mod format_field;
+pub mod param;
+pub mod rfc1918;
 pub mod taxonomy;
+pub mod tor_nodes;
+pub mod url;
+pub mod url2fqdn;
 
 use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
@@ -39,12 +49,68 @@ pub struct Entry {
 }
 
 /// Every expert. Keep sorted by name.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "taxonomy",
-    intelmq: "intelmq.bots.experts.taxonomy.expert",
-    description: "set classification.taxonomy from classification.type",
-    build: taxonomy::build,
-}];
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "csv_converter",
+        intelmq: "intelmq.bots.experts.csv_converter.expert",
+        description: "write chosen fields as a CSV row into output",
+        build: csv_converter::build,
+    },
+    Entry {
+        name: "domain_suffix",
+        intelmq: "intelmq.bots.experts.domain_suffix.expert",
+        description: "public suffix of the FQDN or reverse DNS name",
+        build: domain_suffix::build,
+    },
+    Entry {
+        name: "domain_valid",
+        intelmq: "intelmq.bots.experts.domain_valid.expert",
+        description: "drop events without a valid domain under a known TLD",
+        build: domain_valid::build,
+    },
+    Entry {
+        name: "field_reducer",
+        intelmq: "intelmq.bots.experts.field_reducer.expert",
+        description: "keep only (whitelist) or remove (blacklist) fields",
+        build: field_reducer::build,
+    },
+    Entry {
+        name: "format_field",
+        intelmq: "intelmq.bots.experts.format_field.expert",
+        description: "strip, replace or split field values",
+        build: format_field::build,
+    },
+    Entry {
+        name: "rfc1918",
+        intelmq: "intelmq.bots.experts.rfc1918.expert",
+        description: "remove fields or drop events with private/reserved addresses, domains, ASNs",
+        build: rfc1918::build,
+    },
+    Entry {
+        name: "taxonomy",
+        intelmq: "intelmq.bots.experts.taxonomy.expert",
+        description: "set classification.taxonomy from classification.type",
+        build: taxonomy::build,
+    },
+    Entry {
+        name: "tor_nodes",
+        intelmq: "intelmq.bots.experts.tor_nodes.expert",
+        description: "mark IP addresses found in a Tor node list",
+        build: tor_nodes::build,
+    },
+    Entry {
+        name: "url",
+        intelmq: "intelmq.bots.experts.url.expert",
+        description: "split source/destination URL into host, port, path, account, protocol",
+        build: url::build,
+    },
+    Entry {
+        name: "url2fqdn",
+        intelmq: "intelmq.bots.experts.url2fqdn.expert",
+        description: "FQDN (or IP) from the URL",
+        build: url2fqdn::build,
+    },
+];
 
 pub fn find(name: &str) -> Option<&'static Entry> {
     let norm = name.replace('-', "_");
