@@ -4,11 +4,13 @@
 //! [`REGISTRY`]. Several experts run in one process as a [`Chain`], which is the
 //! same as piping one `imq-enrich` into the next.
 
+pub mod asn;
 pub mod csv_converter;
 pub mod domain_suffix;
 pub mod domain_valid;
 pub mod field_reducer;
 pub mod format_field;
+pub mod geoip;
 pub mod param;
 pub mod rfc1918;
 pub mod taxonomy;
@@ -51,6 +53,12 @@ pub struct Entry {
 /// Every expert. Keep sorted by name.
 pub const REGISTRY: &[Entry] = &[
     Entry {
+        name: "asn",
+        intelmq: "intelmq.bots.experts.asn_lookup.expert",
+        description: "ASN and network of IP addresses from an ASN .mmdb or a pyasn file",
+        build: asn::build,
+    },
+    Entry {
         name: "csv_converter",
         intelmq: "intelmq.bots.experts.csv_converter.expert",
         description: "write chosen fields as a CSV row into output",
@@ -79,6 +87,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.experts.format_field.expert",
         description: "strip, replace or split field values",
         build: format_field::build,
+    },
+    Entry {
+        name: "geoip",
+        intelmq: "intelmq.bots.experts.maxmind_geoip.expert",
+        description: "country, city, coordinates of IP addresses from a MaxMind City/Country .mmdb",
+        build: geoip::build,
     },
     Entry {
         name: "rfc1918",

@@ -1,0 +1,214 @@
+//! imq-enrich's local experts run as a binary: GeoIP and ASN lookups on the
+//! generated test databases, chains against pipes, resource checks before input.
+
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn data(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/data", name]
+        .iter()
+        .collect();
+    p.to_str().unwrap().to_string()
+}
+
+/// Run imq-enrich with `args`, feeding `input`; (output events, exit status, stderr).
+fn enrich(args: &[&str], input: &str) -> (Vec<Map<String, Value>>, i32, String) {
+    let dump = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imq-enrich"))
+        .args(args)
+        .arg("--dump")
+        .arg(dump.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let w = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    w.join().unwrap();
+    let events = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        events,
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn line(v: Value) -> String {
+    format!("{v}\n")
+}
+
+#[test]
+fn geoip_city_both_sides() {
+    let db = data("geoip/City.mmdb");
+    let input = line(json!({"source.ip": "192.0.2.7", "destination.ip": "2001:db8::1"}))
+        + &line(json!({"source.ip": "198.51.100.1"}))
+        + &line(json!({"source.ip": "203.0.113.200"}))
+        + &line(json!({"source.ip": "10.0.0.1"}));
+    let (ev, code, err) = enrich(&["geoip", "--database", &db], &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev[0]["source.geolocation.cc"], "DE");
+    assert_eq!(ev[0]["source.geolocation.city"], "Berlin");
+    assert_eq!(ev[0]["source.geolocation.latitude"], 52.5244);
+    assert_eq!(ev[0]["source.geolocation.longitude"], 13.4105);
+    assert_eq!(ev[0]["destination.geolocation.cc"], "NL");
+    assert_eq!(ev[0]["destination.geolocation.city"], "Amsterdam");
+    assert_eq!(ev[1]["source.geolocation.cc"], "US");
+    assert!(!ev[1].contains_key("source.geolocation.city"));
+    // latitude 0.0 is left out, as IntelMQ does
+    assert!(!ev[2].contains_key("source.geolocation.latitude"));
+    assert_eq!(ev[2]["source.geolocation.longitude"], 1.5);
+    assert_eq!(ev[3].len(), 2, "{:?}", ev[3]);
+}
+
+#[test]
+fn geoip_registered_and_overwrite() {
+    let db = data("geoip/City.mmdb");
+    let input = line(json!({"source.ip": "192.0.2.7", "source.geolocation.cc": "FR"}));
+    let (ev, code, _) = enrich(
+        &["geoip", "--database", &db, "--use-registered", "true"],
+        &input,
+    );
+    // Without overwrite the existing value stays (IntelMQ add(overwrite=False)).
+    assert_eq!(code, 0);
+    assert_eq!(ev[0]["source.geolocation.cc"], "FR");
+    let (ev, _, _) = enrich(
+        &[
+            "geoip",
+            "--database",
+            &db,
+            "--use-registered",
+            "true",
+            "--overwrite",
+            "true",
+        ],
+        &input,
+    );
+    assert_eq!(ev[0]["source.geolocation.cc"], "AT");
+}
+
+#[test]
+fn geoip_country_database() {
+    let db = data("geoip/Country.mmdb");
+    let (ev, code, _) = enrich(
+        &["geoip", "--db", &db],
+        &line(json!({"source.ip": "192.0.2.7"})),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(ev[0]["source.geolocation.cc"], "DE");
+    assert!(!ev[0].contains_key("source.geolocation.city"));
+}
+
+#[test]
+fn asn_from_mmdb_and_pyasn_agree() {
+    let input = line(json!({"source.ip": "198.51.100.200", "destination.ip": "2001:db8::5"}))
+        + &line(json!({"source.ip": "192.0.2.1", "source.asn": 1}))
+        + &line(json!({"source.ip": "10.1.1.1"}));
+    let (a, code, err) = enrich(&["asn", "--database", &data("geoip/ASN.mmdb")], &input);
+    assert_eq!(code, 0, "{err}");
+    let (b, code, err) = enrich(&["asn", "--database", &data("geoip/ipasn.dat")], &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(a, b);
+    assert_eq!(a[0]["source.asn"], 64498);
+    assert_eq!(a[0]["source.network"], "198.51.100.128/25");
+    assert_eq!(a[0]["destination.asn"], 64500);
+    assert_eq!(a[0]["destination.network"], "2001:db8::/32");
+    // asn_lookup overwrites
+    assert_eq!(a[1]["source.asn"], 64496);
+    assert!(!a[2].contains_key("source.asn"));
+}
+
+#[test]
+fn chain_equals_pipe() {
+    let input = line(
+        json!({"source.ip": "192.0.2.7", "classification.type": "c2-server",
+                            "source.url": "http://example.com/x"}),
+    ) + &line(json!({"destination.ip": "198.51.100.9"}));
+    let city = data("geoip/City.mmdb");
+    let asn = data("geoip/ASN.mmdb");
+    let (chained, code, err) = enrich(
+        &[
+            "geoip", "--db", &city, "asn", "--db", &asn, "taxonomy", "url2fqdn",
+        ],
+        &input,
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut text = input.clone();
+    for stage in [
+        vec!["geoip", "--db", &city],
+        vec!["asn", "--db", &asn],
+        vec!["taxonomy"],
+        vec!["url2fqdn"],
+    ] {
+        let (ev, code, err) = enrich(&stage, &text);
+        assert_eq!(code, 0, "{err}");
+        text = ev.iter().map(|m| line(Value::Object(m.clone()))).collect();
+    }
+    let piped: Vec<Map<String, Value>> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(chained, piped);
+    assert_eq!(chained[0]["source.asn"], 64496);
+    assert_eq!(chained[0]["source.fqdn"], "example.com");
+}
+
+#[test]
+fn broken_resources_are_fatal_before_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.mmdb");
+    std::fs::write(&bad, b"this is not a MaxMind database").unwrap();
+    let bad = bad.to_str().unwrap();
+    for args in [
+        vec!["geoip", "--database", bad],
+        vec!["geoip", "--database", "/nonexistent/City.mmdb"],
+        // an ASN database is not a City database
+        vec!["geoip", "--database", &data("geoip/ASN.mmdb")],
+        vec!["asn", "--database", bad],
+        vec!["tor_nodes", "--database", "/nonexistent"],
+        vec![
+            "domain_suffix",
+            "--field",
+            "fqdn",
+            "--suffix-file",
+            "/nonexistent",
+        ],
+        vec!["domain_suffix", "--field", "ip"],
+        vec!["rfc1918", "--fields", "source.ip", "--policy", "del,drop"],
+    ] {
+        let (ev, code, err) = enrich(&args, &line(json!({"source.ip": "192.0.2.1"})));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(ev.is_empty());
+    }
+    // Truncated real database: the header survives, the metadata does not.
+    let city = std::fs::read(data("geoip/City.mmdb")).unwrap();
+    let cut = dir.path().join("cut.mmdb");
+    std::fs::write(&cut, &city[..city.len() / 2]).unwrap();
+    let (_, code, _) = enrich(&["geoip", "--database", cut.to_str().unwrap()], "");
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn domain_suffix_uses_debian_list_by_default() {
+    if !std::path::Path::new("/usr/share/publicsuffix/public_suffix_list.dat").exists() {
+        // The list is a Debian package (publicsuffix); CI images have it.
+        panic!("install the Debian package publicsuffix");
+    }
+    let (ev, code, err) = enrich(
+        &["domain_suffix", "--field", "fqdn"],
+        &line(json!({"source.fqdn": "www.example.co.uk"})),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev[0]["source.domain_suffix"], "co.uk");
+}
