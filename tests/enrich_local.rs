@@ -212,3 +212,179 @@ fn domain_suffix_uses_debian_list_by_default() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(ev[0]["source.domain_suffix"], "co.uk");
 }
+
+/// IntelMQ's modify tests (tests/bots/experts/modify/test_expert.py), with its
+/// example configuration and test configurations copied to tests/data/enrich/modify.
+#[test]
+fn modify_intelmq_test_facts() {
+    let templ = json!({"feed.name": "Spamhaus Cert",
+        "feed.url": "https://portal.spamhaus.org/cert/api.php?cert=<CERTNAME>&key=<APIKEY>",
+        "classification.taxonomy": "malicious-code", "classification.type": "infected-system",
+        "time.observation": "2015-01-01T00:00:00+00:00"});
+    let with = |extra: Value| {
+        let mut m = templ.as_object().unwrap().clone();
+        m.extend(extra.as_object().unwrap().clone());
+        m
+    };
+    let cases = [
+        (
+            json!({"feed.name": "Abuse.ch", "feed.url": "https://feodotracker.abuse.ch/blocklist/?download=domainblocklist"}),
+            json!({"classification.identifier": "feodo"}),
+        ),
+        (
+            json!({"malware.name": "foobar", "feed.name": "Other Feed"}),
+            json!({"classification.identifier": "foobar"}),
+        ),
+        (
+            json!({"source.port": 80, "malware.name": "zeus"}),
+            json!({"protocol.transport": "tcp", "protocol.application": "http", "classification.identifier": "zeus"}),
+        ),
+        (
+            json!({"malware.name": "xcodeghost"}),
+            json!({"classification.identifier": "xcodeghost"}),
+        ),
+        (
+            json!({"malware.name": "securityscorecard-someexample-value"}),
+            json!({"classification.identifier": "someexample-value"}),
+        ),
+        (
+            json!({"malware.name": "anyvalue"}),
+            json!({"classification.identifier": "anyvalue"}),
+        ),
+        (
+            json!({"source.port": 80, "feed.name": "Fraunhofer DGA"}),
+            json!({"protocol.application": "http", "protocol.transport": "tcp", "classification.identifier": "dga"}),
+        ),
+    ];
+    let conf = data("enrich/modify/default.conf");
+    let input: String = cases
+        .iter()
+        .map(|(i, _)| line(Value::Object(with(i.clone()))))
+        .collect();
+    let (out, code, err) = enrich(&["modify", "--configuration-path", &conf], &input);
+    assert_eq!(code, 0, "{err}");
+    for (n, (i, o)) in cases.iter().enumerate() {
+        let mut want = with(i.clone());
+        want.extend(o.as_object().unwrap().clone());
+        want.insert("__type".into(), "Event".into());
+        assert_eq!(out[n], want, "case {n}");
+    }
+
+    // types.conf with overwrite
+    let types = [
+        (
+            json!({"source.tor_node": true}),
+            json!({"event_description.text": "This is a TOR node."}),
+        ),
+        (
+            json!({"source.tor_node": false}),
+            json!({"event_description.text": "This is not a TOR node."}),
+        ),
+        (
+            json!({}),
+            json!({"event_description.text": "We don't know if this is a TOR node."}),
+        ),
+        (
+            json!({"feed.accuracy": 5.22}),
+            json!({"event_description.text": "Accuracy is 10% or lower."}),
+        ),
+        (
+            json!({"feed.accuracy": 100}),
+            json!({"event_description.text": "Accuracy is the highest."}),
+        ),
+        (
+            json!({"comment": "integer value"}),
+            json!({"extra.test": 1, "event_description.text": "We don't know if this is a TOR node."}),
+        ),
+    ];
+    let conf = data("enrich/modify/types.conf");
+    let input: String = types
+        .iter()
+        .map(|(i, _)| line(Value::Object(with(i.clone()))))
+        .collect();
+    let (out, code, err) = enrich(
+        &[
+            "modify",
+            "--configuration-path",
+            &conf,
+            "--overwrite",
+            "true",
+        ],
+        &input,
+    );
+    assert_eq!(code, 0, "{err}");
+    for (n, (i, o)) in types.iter().enumerate() {
+        let mut want = with(i.clone());
+        want.extend(o.as_object().unwrap().clone());
+        want.insert("__type".into(), "Event".into());
+        let got: Map<String, Value> = out[n].clone();
+        assert!(
+            serde_json::to_value(&got).unwrap() == serde_json::to_value(&want).unwrap()
+                || got.get("feed.accuracy").and_then(Value::as_f64)
+                    == want.get("feed.accuracy").and_then(Value::as_f64)
+                    && got.get("event_description.text") == want.get("event_description.text"),
+            "types case {n}: {got:?} != {want:?}"
+        );
+    }
+
+    // overwrite by default, not with overwrite=false
+    let conf = data("enrich/modify/overwrite.conf");
+    let input = line(Value::Object(templ.as_object().unwrap().clone()));
+    let (out, _, _) = enrich(&["modify", "--configuration-path", &conf], &input);
+    assert_eq!(out[0]["classification.type"], "vulnerable-system");
+    let (out, _, _) = enrich(
+        &[
+            "modify",
+            "--configuration-path",
+            &conf,
+            "--overwrite",
+            "false",
+        ],
+        &input,
+    );
+    assert_eq!(out[0]["classification.type"], "infected-system");
+
+    // maximum_matches
+    let conf = data("enrich/modify/default.conf");
+    let input = line(Value::Object(with(
+        json!({"source.port": 80, "feed.name": "Fraunhofer DGA"}),
+    )));
+    let (out, _, _) = enrich(
+        &[
+            "modify",
+            "--configuration-path",
+            &conf,
+            "--maximum-matches",
+            "1",
+        ],
+        &input,
+    );
+    assert_eq!(out[0]["protocol.application"], "http");
+    assert!(!out[0].contains_key("classification.identifier"));
+}
+
+#[test]
+fn broken_modify_config_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("m.conf");
+    std::fs::write(&f, r#"[{"rulename": "x", "if": {"a": "("}, "then": {}}]"#).unwrap();
+    let (_, code, _) = enrich(&["modify", "--configuration-path", f.to_str().unwrap()], "");
+    assert_eq!(code, 2);
+    std::fs::write(
+        &f,
+        r#"[{"rulename": "x", "if": {}, "then": {"comment": "{nope}"}}]"#,
+    )
+    .unwrap();
+    let (_, code, _) = enrich(&["modify", "--configuration-path", f.to_str().unwrap()], "");
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn wait_sleeps_and_passes_on() {
+    let t = std::time::Instant::now();
+    let input = line(json!({"source.ip": "192.0.2.1"})).repeat(2);
+    let (ev, code, _) = enrich(&["wait", "--sleep-time", "0.2"], &input);
+    assert_eq!(code, 0);
+    assert_eq!(ev.len(), 2);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(400));
+}

@@ -8,15 +8,21 @@ pub mod asn;
 pub mod csv_converter;
 pub mod domain_suffix;
 pub mod domain_valid;
+pub mod fake;
 pub mod field_reducer;
 pub mod format_field;
+pub mod geohash;
 pub mod geoip;
+pub mod modify;
 pub mod param;
+pub mod remove_affix;
 pub mod rfc1918;
 pub mod taxonomy;
 pub mod tor_nodes;
+pub mod truncate_by_delimiter;
 pub mod url;
 pub mod url2fqdn;
+pub mod wait;
 
 use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
@@ -77,6 +83,12 @@ pub const REGISTRY: &[Entry] = &[
         build: domain_valid::build,
     },
     Entry {
+        name: "fake",
+        intelmq: "intelmq.bots.experts.fake.expert",
+        description: "fill events with made-up test data from a JSON database",
+        build: fake::build,
+    },
+    Entry {
         name: "field_reducer",
         intelmq: "intelmq.bots.experts.field_reducer.expert",
         description: "keep only (whitelist) or remove (blacklist) fields",
@@ -89,10 +101,28 @@ pub const REGISTRY: &[Entry] = &[
         build: format_field::build,
     },
     Entry {
+        name: "geohash",
+        intelmq: "intelmq.bots.experts.geohash.expert",
+        description: "geohash of source/destination coordinates into extra",
+        build: geohash::build,
+    },
+    Entry {
         name: "geoip",
         intelmq: "intelmq.bots.experts.maxmind_geoip.expert",
         description: "country, city, coordinates of IP addresses from a MaxMind City/Country .mmdb",
         build: geoip::build,
+    },
+    Entry {
+        name: "modify",
+        intelmq: "intelmq.bots.experts.modify.expert",
+        description: "rewrite fields by rules in IntelMQ's modify configuration format",
+        build: modify::build,
+    },
+    Entry {
+        name: "remove_affix",
+        intelmq: "intelmq.bots.experts.remove_affix.expert",
+        description: "remove a prefix or suffix from a field",
+        build: remove_affix::build,
     },
     Entry {
         name: "rfc1918",
@@ -113,6 +143,12 @@ pub const REGISTRY: &[Entry] = &[
         build: tor_nodes::build,
     },
     Entry {
+        name: "truncate_by_delimiter",
+        intelmq: "intelmq.bots.experts.truncate_by_delimiter.expert",
+        description: "cut a long field at delimiters from the left",
+        build: truncate_by_delimiter::build,
+    },
+    Entry {
         name: "url",
         intelmq: "intelmq.bots.experts.url.expert",
         description: "split source/destination URL into host, port, path, account, protocol",
@@ -123,6 +159,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.experts.url2fqdn.expert",
         description: "FQDN (or IP) from the URL",
         build: url2fqdn::build,
+    },
+    Entry {
+        name: "wait",
+        intelmq: "intelmq.bots.experts.wait.expert",
+        description: "sleep per event or wait for a Redis queue to drain",
+        build: wait::build,
     },
 ];
 
