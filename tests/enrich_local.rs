@@ -388,3 +388,208 @@ fn wait_sleeps_and_passes_on() {
     assert_eq!(ev.len(), 2);
     assert!(t.elapsed() >= std::time::Duration::from_millis(400));
 }
+
+fn unique(tag: &str) -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("imq-test-{tag}-{}-{t}:", std::process::id())
+}
+
+#[test]
+fn deduplicator_local_state_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("dedup.redb");
+    let state = state.to_str().unwrap();
+    let a =
+        line(json!({"source.ip": "192.0.2.1", "time.observation": "2020-01-01T00:00:00+00:00"}));
+    let a2 =
+        line(json!({"source.ip": "192.0.2.1", "time.observation": "2021-01-01T00:00:00+00:00"}));
+    let b = line(json!({"source.ip": "192.0.2.2"}));
+    let args = ["deduplicator", "--state-file", state];
+    // time.observation and raw are left out of the hash by default
+    let (ev, code, err) = enrich(&args, &(a.clone() + &a2 + &b));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev.len(), 2);
+    // a second run (a restart) remembers both
+    let (ev, code, _) = enrich(&args, &(a.clone() + &b));
+    assert_eq!(code, 0);
+    assert!(ev.is_empty());
+    // whitelist on source.ip; bypass passes everything
+    let (ev, _, _) = enrich(
+        &[
+            "deduplicator",
+            "--state-file",
+            state,
+            "--filter-type",
+            "whitelist",
+            "--filter-keys",
+            "source.ip",
+            "--bypass",
+            "true",
+        ],
+        &(a.clone() + &a),
+    );
+    assert_eq!(ev.len(), 2);
+}
+
+#[test]
+fn deduplicator_and_threshold_with_redis() {
+    // Redis runs on 127.0.0.1:6379 here and in CI; keys get a unique prefix.
+    let prefix = unique("dedup");
+    let a = line(json!({"source.ip": "192.0.2.1"}));
+    let args = [
+        "deduplicator",
+        "--state",
+        "redis",
+        "--redis-key-prefix",
+        &prefix,
+        "--redis-cache-ttl",
+        "60",
+    ];
+    let (ev, code, err) = enrich(&args, &(a.clone() + &a));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev.len(), 1);
+    let (ev, _, _) = enrich(&args, &a);
+    assert!(ev.is_empty());
+
+    let prefix = unique("threshold");
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("p.json");
+    std::fs::write(
+        &params,
+        json!({"add_keys": {}, "filter_keys": ["source.ip"],
+        "filter_type": "whitelist", "redis_cache_host": "127.0.0.1", "redis_cache_port": 6379,
+        "redis_cache_db": 4, "threshold": 10, "state": "redis",
+        "redis_key_prefix": prefix})
+        .to_string(),
+    )
+    .unwrap();
+    let input: String = (0..30)
+        .map(|i| {
+            line(
+                json!({"source.ip": "192.0.2.0", "destination.ip": format!("192.0.2.{i}"),
+            "classification.type": "test", "feed.name": "Threshold expert test"}),
+            )
+        })
+        .collect();
+    let (ev, code, err) = enrich(
+        &[
+            "--intelmq",
+            "intelmq.bots.experts.threshold.expert",
+            "--params",
+            params.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev.len(), 1, "the tenth event passes, no other");
+    assert_eq!(ev[0]["extra.count"], 10);
+    assert_eq!(ev[0]["destination.ip"], "192.0.2.9");
+}
+
+#[test]
+fn threshold_local_intelmq_test_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("t.redb");
+    let input: String = (0..30)
+        .map(|i| line(json!({"source.ip": "192.0.2.0", "destination.ip": format!("192.0.2.{i}")})))
+        .collect();
+    let base = [
+        "threshold",
+        "--state-file",
+        state.to_str().unwrap(),
+        "--threshold",
+        "10",
+        "--filter-type",
+        "whitelist",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--filter-keys", "source.ip,destination.ip"]);
+    let (ev, _, _) = enrich(&args, &input);
+    assert!(
+        ev.is_empty(),
+        "differing messages never reach the threshold"
+    );
+    let mut args = base.to_vec();
+    args.extend(["--filter-keys", "source.ip"]);
+    let (ev, code, err) = enrich(&args, &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["comment"], "Threshold reached");
+    assert_eq!(ev[0]["extra.count"], 10);
+    let (_, code, _) = enrich(
+        &[
+            "threshold",
+            "--state-file",
+            state.to_str().unwrap(),
+            "--threshold",
+            "0",
+        ],
+        "",
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn aggregate_folds_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("a.redb");
+    let input: String = (1..=25)
+        .map(|i| {
+            line(
+                json!({"source.ip": "192.88.99.28", "destination.ip": "192.0.43.8",
+            "time.observation": format!("2015-01-01T00:{:02}:00+00:00", 34 + i),
+            "classification.type": "ddos", "classification.identifier": "ddos"}),
+            )
+        })
+        .collect();
+    let args = [
+        "aggregate",
+        "--state-file",
+        state.to_str().unwrap(),
+        "--timespan",
+        "1 second",
+        "--threshold",
+        "10",
+    ];
+    let (ev, code, err) = enrich(&args, &input);
+    assert_eq!(code, 0, "{err}");
+    assert!(ev.is_empty(), "the window is still open");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (ev, code, err) = enrich(&args, "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["extra.count"], 25);
+    assert_eq!(ev[0]["extra.time_end"], "2015-01-01T00:59:00+00:00");
+    assert_eq!(ev[0]["classification.identifier"], "ddos");
+    assert!(ev[0].contains_key("time.source"));
+    // below the threshold: dropped
+    let few: String = input.lines().take(3).map(|l| format!("{l}\n")).collect();
+    enrich(&args, &few);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (ev, _, _) = enrich(&args, "");
+    assert!(ev.is_empty());
+}
+
+#[test]
+fn wait_for_a_redis_queue() {
+    let queue = unique("wait");
+    let t = std::time::Instant::now();
+    let (ev, code, err) = enrich(
+        &[
+            "wait",
+            "--queue-name",
+            &queue,
+            "--queue-host",
+            "127.0.0.1",
+            "--queue-size",
+            "0",
+        ],
+        &line(json!({"source.ip": "192.0.2.1"})),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev.len(), 1);
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+}

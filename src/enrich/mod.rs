@@ -4,8 +4,10 @@
 //! [`REGISTRY`]. Several experts run in one process as a [`Chain`], which is the
 //! same as piping one `imq-enrich` into the next.
 
+pub mod aggregate;
 pub mod asn;
 pub mod csv_converter;
+pub mod deduplicator;
 pub mod domain_suffix;
 pub mod domain_valid;
 pub mod fake;
@@ -17,7 +19,9 @@ pub mod modify;
 pub mod param;
 pub mod remove_affix;
 pub mod rfc1918;
+pub mod state;
 pub mod taxonomy;
+pub mod threshold;
 pub mod tor_nodes;
 pub mod truncate_by_delimiter;
 pub mod url;
@@ -46,6 +50,21 @@ pub enum Verdict {
 /// An expert.
 pub trait Expert {
     fn process(&mut self, ev: &mut Message) -> Result<Verdict, Fail>;
+
+    /// Messages the expert made besides the one it was given (aggregate's
+    /// summaries); the chain runs them through the experts after this one.
+    fn drain(&mut self, _out: &mut Vec<Message>) {}
+
+    /// Make state durable (experts with an on-disk store); called at every batch
+    /// boundary, before the output is committed.
+    fn commit(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// End of input: hand over what is still pending.
+    fn finish(&mut self, _out: &mut Vec<Message>) -> Result<(), Fail> {
+        Ok(())
+    }
 }
 
 /// A registry entry.
@@ -59,6 +78,12 @@ pub struct Entry {
 /// Every expert. Keep sorted by name.
 pub const REGISTRY: &[Entry] = &[
     Entry {
+        name: "aggregate",
+        intelmq: "intelmq.bots.experts.aggregate.expert",
+        description: "fold equal events per time window into one with extra.count",
+        build: aggregate::build,
+    },
+    Entry {
         name: "asn",
         intelmq: "intelmq.bots.experts.asn_lookup.expert",
         description: "ASN and network of IP addresses from an ASN .mmdb or a pyasn file",
@@ -69,6 +94,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.experts.csv_converter.expert",
         description: "write chosen fields as a CSV row into output",
         build: csv_converter::build,
+    },
+    Entry {
+        name: "deduplicator",
+        intelmq: "intelmq.bots.experts.deduplicator.expert",
+        description: "drop events seen before within a TTL (embedded store or Redis)",
+        build: deduplicator::build,
     },
     Entry {
         name: "domain_suffix",
@@ -137,6 +168,12 @@ pub const REGISTRY: &[Entry] = &[
         build: taxonomy::build,
     },
     Entry {
+        name: "threshold",
+        intelmq: "intelmq.bots.experts.threshold.expert",
+        description: "pass the event that makes a count reach the threshold within a TTL",
+        build: threshold::build,
+    },
+    Entry {
         name: "tor_nodes",
         intelmq: "intelmq.bots.experts.tor_nodes.expert",
         description: "mark IP addresses found in a Tor node list",
@@ -180,10 +217,13 @@ pub struct Chain {
     pub experts: Vec<Box<dyn Expert>>,
 }
 
-impl Stage for Chain {
-    fn process(&mut self, mut msg: Message, out: &mut Emit) -> Result<(), Fail> {
-        for e in &mut self.experts {
-            match e.process(&mut msg)? {
+impl Chain {
+    /// Run `msg` through the experts from index `from` on and emit it.
+    fn run_from(&mut self, from: usize, mut msg: Message, out: &mut Emit) -> Result<(), Fail> {
+        for i in from..self.experts.len() {
+            let verdict = self.experts[i].process(&mut msg);
+            self.flush_extra(i, out)?;
+            match verdict? {
                 Verdict::Keep => {}
                 Verdict::Drop => {
                     out.filtered();
@@ -196,6 +236,41 @@ impl Stage for Chain {
             }
         }
         out.send(&msg)?;
+        Ok(())
+    }
+
+    /// Pass what expert `i` made by itself through the rest of the chain.
+    fn flush_extra(&mut self, i: usize, out: &mut Emit) -> Result<(), Fail> {
+        let mut extra = Vec::new();
+        self.experts[i].drain(&mut extra);
+        for m in extra {
+            self.run_from(i + 1, m, out)?;
+        }
+        Ok(())
+    }
+}
+
+impl Stage for Chain {
+    fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
+        self.run_from(0, msg, out)
+    }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        for e in &mut self.experts {
+            e.commit().map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Emit) -> Result<(), Fail> {
+        for i in 0..self.experts.len() {
+            let mut pending = Vec::new();
+            self.experts[i].finish(&mut pending)?;
+            for m in pending {
+                self.run_from(i + 1, m, out)?;
+            }
+            self.flush_extra(i, out)?;
+        }
         Ok(())
     }
 }
