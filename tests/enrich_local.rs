@@ -593,3 +593,94 @@ fn wait_for_a_redis_queue() {
     assert_eq!(ev.len(), 1);
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// IntelMQ's jinja tests (tests/bots/experts/jinja), ecs.j2 copied to
+/// tests/data/enrich/jinja.
+#[test]
+fn jinja_intelmq_test_facts() {
+    let input = line(
+        json!({"source.ip": "192.168.0.1", "destination.ip": "192.0.43.8",
+        "time.observation": "2015-01-01T00:00:00+00:00", "feed.url": "https://cert.at"}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = |params: Value| {
+        let f = dir.path().join("p.json");
+        std::fs::write(&f, params.to_string()).unwrap();
+        enrich(
+            &[
+                "--intelmq",
+                "intelmq.bots.experts.jinja.expert",
+                "--params",
+                f.to_str().unwrap(),
+            ],
+            &input,
+        )
+    };
+    let (ev, code, err) =
+        run(json!({"fields": {"feed.url": "{{ msg['feed.url'] | upper }}"}, "overwrite": true}));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ev[0]["feed.url"], "HTTPS://CERT.AT");
+    let (ev, _, _) = run(
+        json!({"fields": {"extra.some_text": "Hello World, this is the destination ip: {{ msg['destination.ip'] }}! And this is the source ip: {{ msg['source.ip'] }}!"}}),
+    );
+    assert_eq!(ev[0]["extra.some_text"],
+        "Hello World, this is the destination ip: 192.0.43.8! And this is the source ip: 192.168.0.1!");
+    let tmpl = format!("file://{}", data("enrich/jinja/ecs.j2"));
+    let (ev, code, err) = run(json!({"fields": {"extra.some_text": tmpl}}));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        ev[0]["extra.some_text"],
+        "{\n  \"@timestamp\": 2015-01-01T00:00:00+00:00,\n\n  \"server.ip\": 192.168.0.1,\n\n\n}"
+    );
+    let (_, code, _) = run(json!({"fields": {"extra.x": "{% if %}"}}));
+    assert_eq!(code, 2);
+    let (_, code, _) = run(json!({"fields": {"extra.x": "file:///nonexistent.j2"}}));
+    assert_eq!(code, 2);
+}
+
+/// IntelMQ's idea test (tests/bots/experts/idea): the output without its random ID.
+#[test]
+fn idea_intelmq_test_facts() {
+    let input = line(json!({
+        "classification.type": "infected-system",
+        "destination.ip": "2001:DB8::BB2B:F258",
+        "destination.port": 22,
+        "event_description.target": "DHL",
+        "event_description.text": "Angler EK",
+        "event_description.url": "http://www.phishtank.com/phish_detail.php?phish_id=3989866",
+        "feed.accuracy": 100.0,
+        "feed.name": "Malware Domain List",
+        "feed.url": "http://www.malwaredomainlist.com/updatescsv.php",
+        "misp.event_uuid": "81494d6a-0341-11e7-a0ef-002564d9514f",
+        "protocol.application": "ssh",
+        "protocol.transport": "tcp",
+        "raw": "MjAxNi8wNC8yMF8xNDoyOCx3Yzl1ai5scnZhMzJ4d2QudG9wL1NIbnhCZEUtck1UWWZwLUNTaHIvVktkdGstOTgzLUVqcUovLDE4NS4xNDEuMjUuNjAsLSxBbmdsZXIgRUssUmVnaXN0cmFudCBtYXlrb2VAbGlzdC5ydSw2MDExNw==",
+        "source.as_name": "PURDUE - Purdue University, US",
+        "source.asn": 60117,
+        "source.ip": "185.141.25.60",
+        "source.network": "0.0.0.0/8",
+        "source.reverse_dns": "customer.worldstream.nl",
+        "source.url": "http://wc9uj.lrva32xwd.top/SHnxBdE-rMTYfp-CShr/VKdtk-983-EjqJ/",
+        "time.observation": "2016-04-20T19:02:35+00:00",
+        "time.source": "2016-04-20T14:28:00+00:00"}));
+    let (ev, code, err) = enrich(&["idea"], &input);
+    assert_eq!(code, 0, "{err}");
+    let mut out: Value = serde_json::from_str(ev[0]["output"].as_str().unwrap()).unwrap();
+    let id = out.as_object_mut().unwrap().remove("ID").unwrap();
+    assert_eq!(id.as_str().unwrap().len(), 36);
+    let want = json!({
+        "Format": "IDEA0",
+        "Description": "Malware Domain List: Angler EK",
+        "Category": ["Malware"],
+        "DetectTime": "2016-04-20T19:02:35+00:00",
+        "EventTime": "2016-04-20T14:28:00+00:00",
+        "Confidence": 1,
+        "Ref": ["http://www.phishtank.com/phish_detail.php?phish_id=3989866", "misp_event:81494d6a-0341-11e7-a0ef-002564d9514f"],
+        "Target": [{"IP6": [ev[0]["destination.ip"].clone()], "Port": [22], "Proto": ["tcp", "ssh"]}],
+        "Source": [{"URL": ["http://wc9uj.lrva32xwd.top/SHnxBdE-rMTYfp-CShr/VKdtk-983-EjqJ/"],
+            "ASN": [60117], "PTR": ["customer.worldstream.nl"], "IP4": ["185.141.25.60"], "Proto": ["tcp", "ssh"]}],
+        "Attach": [{"Content": "2016/04/20_14:28,wc9uj.lrva32xwd.top/SHnxBdE-rMTYfp-CShr/VKdtk-983-EjqJ/,185.141.25.60,-,Angler EK,Registrant maykoe@list.ru,60117",
+            "Type": ["OrigData"], "Ref": ["http://www.malwaredomainlist.com/updatescsv.php"]}]
+    });
+    assert_eq!(out, want);
+}

@@ -15,6 +15,8 @@ pub mod field_reducer;
 pub mod format_field;
 pub mod geohash;
 pub mod geoip;
+pub mod idea;
+pub mod jinja;
 pub mod modify;
 pub mod param;
 pub mod remove_affix;
@@ -142,6 +144,18 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.experts.maxmind_geoip.expert",
         description: "country, city, coordinates of IP addresses from a MaxMind City/Country .mmdb",
         build: geoip::build,
+    },
+    Entry {
+        name: "idea",
+        intelmq: "intelmq.bots.experts.idea.expert",
+        description: "convert the event to the IDEA format into output",
+        build: idea::build,
+    },
+    Entry {
+        name: "jinja",
+        intelmq: "intelmq.bots.experts.jinja.expert",
+        description: "set fields from Jinja templates rendered with the event",
+        build: jinja::build,
     },
     Entry {
         name: "modify",
