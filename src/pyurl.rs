@@ -130,8 +130,8 @@ impl SplitResult<'_> {
         let mut url = self.path.to_string();
         const USES_NETLOC: &[&str] = &[
             "", "ftp", "http", "gopher", "nntp", "telnet", "imap", "wais", "file", "mms", "https",
-            "shttp", "snews", "prospero", "rtsp", "rtspu", "rsync", "svn", "svn+ssh", "sftp", "nfs",
-            "git", "git+ssh", "ws", "wss",
+            "shttp", "snews", "prospero", "rtsp", "rtspu", "rsync", "svn", "svn+ssh", "sftp",
+            "nfs", "git", "git+ssh", "ws", "wss",
         ];
         if !self.netloc.is_empty()
             || (!self.scheme.is_empty()

@@ -558,9 +558,13 @@ fn aggregate_folds_a_window() {
     assert_eq!(code, 0, "{err}");
     assert!(ev.is_empty(), "the window is still open");
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let (ev, code, err) = enrich(&args, "");
+    // the summary goes through the experts after aggregate in the chain
+    let mut chained = args.to_vec();
+    chained.push("taxonomy");
+    let (ev, code, err) = enrich(&chained, "");
     assert_eq!(code, 0, "{err}");
     assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["classification.taxonomy"], "availability");
     assert_eq!(ev[0]["extra.count"], 25);
     assert_eq!(ev[0]["extra.time_end"], "2015-01-01T00:59:00+00:00");
     assert_eq!(ev[0]["classification.identifier"], "ddos");

@@ -20,9 +20,17 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     let (Some(delimiter), None) = (chars.next(), chars.next()) else {
         bail!("parameter delimiter: must be a single character, got {delim:?}");
     };
+    // Not stripped: IntelMQ splits on ',' only.
+    let fields: Vec<String> = names.split(',').map(String::from).collect();
+    // IntelMQ fails every event on a name that is not a field; fail once, at start.
+    for f in &fields {
+        let h = crate::harmonization::harmonization();
+        if h.lookup(crate::harmonization::MsgType::Event, f).is_none() {
+            bail!("parameter fieldnames: {f:?} is not a field of the data format");
+        }
+    }
     Ok(Box::new(CsvConverter {
-        // Not stripped: IntelMQ splits on ',' only.
-        fields: names.split(',').map(String::from).collect(),
+        fields,
         delimiter,
         row: String::new(),
     }))
