@@ -230,7 +230,13 @@ impl Expert for Asn {
             if let Some(net) = net {
                 self.net_buf.clear();
                 let _ = write!(self.net_buf, "{}/{}", net.network(), net.prefix());
-                param::add(ev, net_key, Value::String(self.net_buf.clone()), Some(true))?;
+                // Already in IntelMQ's normal form: validate, skip the sanitizing
+                // round trip (it parses and prints the network once more).
+                let opt = crate::message::Add {
+                    sanitize: false,
+                    overwrite: Some(true),
+                };
+                ev.add_with(net_key, Value::String(self.net_buf.clone()), opt)?;
             }
         }
         Ok(Verdict::Keep)
