@@ -18,6 +18,10 @@ use std::collections::HashMap;
 /// Debian's copy (package `publicsuffix`).
 pub const DEFAULT_LIST: &str = "/usr/share/publicsuffix/public_suffix_list.dat";
 
+/// The ICANN section of the list, compiled in: used with `suffix_file: builtin`, or
+/// when no file is given and Debian's is not installed.
+const BUILTIN_LIST: &str = include_str!("public_suffix_list.dat");
+
 #[derive(Default, Debug)]
 struct Node {
     children: HashMap<String, Node>,
@@ -92,9 +96,16 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     if field != "fqdn" && field != "reverse_dns" {
         bail!("parameter field: got {field:?}, expected one of 'fqdn', 'reverse_dns'");
     }
-    let file = param::string_or(p, "suffix_file", DEFAULT_LIST)?;
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("reading the public suffix list {file}"))?;
+    let given = param::string(p, "suffix_file")?;
+    let file = given.clone().unwrap_or_else(|| DEFAULT_LIST.to_string());
+    let builtin = given.as_deref() == Some("builtin")
+        || (given.is_none() && !std::path::Path::new(DEFAULT_LIST).exists());
+    let text = if builtin {
+        BUILTIN_LIST.to_string()
+    } else {
+        std::fs::read_to_string(&file)
+            .with_context(|| format!("reading the public suffix list {file}"))?
+    };
     let psl = Psl::parse(&text);
     if psl.root.children.is_empty() {
         bail!("{file}: no rules in the ICANN section (not a public suffix list?)");
@@ -126,6 +137,17 @@ mod tests {
     use super::*;
 
     const LIST: &str = "// ===BEGIN ICANN DOMAINS===\nnet\ncom\norg\nexample.com\n*.example.net\n!www.example.net\n*.mm\ncom.cn\n中国\n// ===END ICANN DOMAINS===\n// ===BEGIN PRIVATE DOMAINS===\nprivate.org\n";
+
+    #[test]
+    fn builtin_list() {
+        let psl = Psl::parse(BUILTIN_LIST);
+        assert_eq!(psl.suffix("www.example.co.uk").as_deref(), Some("co.uk"));
+        assert_eq!(psl.suffix("a.b.example.com").as_deref(), Some("com"));
+        assert_eq!(
+            psl.suffix("xn--85x722f.xn--fiqs8s").as_deref(),
+            Some("xn--fiqs8s")
+        );
+    }
 
     #[test]
     fn intelmq_test_facts() {
