@@ -175,24 +175,26 @@ fn connect_redis(
     password: Option<&str>,
 ) -> anyhow::Result<redis::Connection> {
     let timeout = Duration::from_secs(5);
-    let addr = if let Some(path) = host.strip_prefix("unix://").or_else(|| {
-        if host.starts_with('/') {
-            Some(host)
-        } else {
-            None
-        }
-    }) {
-        redis::ConnectionAddr::Unix(path.into())
-    } else {
-        redis::ConnectionAddr::Tcp(host.to_string(), port)
+    // A connection URL (redis 1.x keeps ConnectionInfo's fields private).
+    let enc = |p: &str| -> String {
+        p.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
     };
-    let info = redis::ConnectionInfo {
-        addr,
-        redis: redis::RedisConnectionInfo {
-            db,
-            password: password.map(str::to_string),
-            ..Default::default()
-        },
+    let unix = host
+        .strip_prefix("unix://")
+        .or_else(|| host.starts_with('/').then_some(host));
+    let info = match (unix, password) {
+        (Some(path), None) => format!("redis+unix://{path}?db={db}"),
+        (Some(path), Some(p)) => format!("redis+unix://{path}?db={db}&pass={}", enc(p)),
+        (None, None) => format!("redis://{host}:{port}/{db}"),
+        (None, Some(p)) => format!("redis://:{}@{host}:{port}/{db}", enc(p)),
     };
     let client = redis::Client::open(info)?;
     let mut conn = client
