@@ -1,7 +1,11 @@
 //! Generates benchmark input for `scripts/bench`: N IntelMQ events (about 600 bytes
 //! each, like a parsed and enriched Feodo Tracker event) or N-row feeds.
 //!
-//! Usage: bench_gen events N | bench_gen csv N | bench_gen feodo N
+//! Usage: bench_gen events N | bench_gen url-events N | bench_gen csv N | bench_gen feodo N
+//!
+//! `url-events` are the same events with a `source.url` and addresses inside the
+//! networks of the test GeoIP/ASN databases (tests/data/geoip), so that enrichment
+//! stages measure real lookups rather than misses.
 use std::io::{self, BufWriter, Write};
 
 fn main() -> io::Result<()> {
@@ -22,21 +26,38 @@ fn main() -> io::Result<()> {
         "malware-distribution",
     ];
     match kind {
-        "events" => {
+        "events" | "url-events" => {
+            let with_url = kind == "url-events";
+            let nets = [(192, 0, 2), (198, 51, 100), (203, 0, 113)];
             for i in 0..n {
-                let a = (i >> 16) as u8;
-                let b = (i >> 8) as u8;
-                let c = i as u8;
                 let cc = ccs[(i % 8) as usize];
+                let (ip, known) = if with_url {
+                    let (a, b, c) = nets[(i % 3) as usize];
+                    // What the GeoIP and ASN experts add is left out, so they do it.
+                    (format!("{a}.{b}.{c}.{}", i as u8), String::new())
+                } else {
+                    let (a, b, c) = ((i >> 16) as u8, (i >> 8) as u8, i as u8);
+                    let asn = 64496 + (i % 1000);
+                    (
+                        format!("10.{a}.{b}.{c}"),
+                        format!(
+                            r#""source.asn":{asn},"source.as_name":"EXAMPLE-AS","source.geolocation.cc":"{cc}","#
+                        ),
+                    )
+                };
+                let url = if with_url {
+                    format!(r#""source.url":"http://host-{i}.example.net/path/{i}?q=1","#)
+                } else {
+                    String::new()
+                };
                 let ty = types[(i % 6) as usize];
                 let port = 1024 + (i % 60000);
                 writeln!(
                     out,
-                    r#"{{"feed.accuracy":100.0,"feed.name":"Feodo Tracker Browse","feed.provider":"abuse.ch","feed.url":"https://feodotracker.abuse.ch/downloads/ipblocklist.json","time.observation":"2024-01-0{d}T10:00:00+00:00","time.source":"2023-12-3{e}T0{h}:44:46+00:00","classification.type":"{ty}","source.ip":"10.{a}.{b}.{c}","source.port":{port},"source.asn":{asn},"source.as_name":"EXAMPLE-AS","source.geolocation.cc":"{cc}","source.reverse_dns":"host-{i}.example.net","malware.name":"dridex","status":"online","extra.last_online":"2024-01-01","raw":"eyJpcF9hZGRyZXNzIjogIjEwLjAuMC4xIiwgInBvcnQiOiA0NDMsICJzdGF0dXMiOiAib25saW5lIn0=","__type":"Event"}}"#,
+                    r#"{{"feed.accuracy":100.0,"feed.name":"Feodo Tracker Browse","feed.provider":"abuse.ch","feed.url":"https://feodotracker.abuse.ch/downloads/ipblocklist.json","time.observation":"2024-01-0{d}T10:00:00+00:00","time.source":"2023-12-3{e}T0{h}:44:46+00:00","classification.type":"{ty}","source.ip":"{ip}",{url}"source.port":{port},{known}"source.reverse_dns":"host-{i}.example.net","malware.name":"dridex","status":"online","extra.last_online":"2024-01-01","raw":"eyJpcF9hZGRyZXNzIjogIjEwLjAuMC4xIiwgInBvcnQiOiA0NDMsICJzdGF0dXMiOiAib25saW5lIn0=","__type":"Event"}}"#,
                     d = 1 + i % 9,
                     e = i % 2,
                     h = i % 10,
-                    asn = 64496 + (i % 1000),
                 )?;
             }
         }
