@@ -5,7 +5,7 @@
 //! columns IntelMQ cannot interpret make the row fail when they are filled.
 
 use super::feedio::CsvOpts;
-use super::util_feeds::{csv_dict, feed_time, recover_csv_dict, reject, DictRow};
+use super::util_feeds::{csv_dict, feed_time, reject, DictRow};
 use super::{Params, Parser, Records};
 use crate::message::{Add, Message};
 use crate::stream::Fail;
@@ -50,12 +50,7 @@ impl Parser for CertEuCsv {
             ..CsvOpts::default()
         };
         let csv = csv_dict(data, &opts);
-        for row in &csv.rows {
-            let raw = recover_csv_dict(&csv.names, &row.fields, &opts, csv.ending);
-            let dict = DictRow {
-                names: &csv.names,
-                values: &row.fields,
-            };
+        for (dict, raw) in csv.records(&opts) {
             let result = event(&dict, &raw, out);
             out.record(raw.as_bytes(), result)?;
         }

@@ -15,10 +15,7 @@ impl Parser for CiArmy {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
         // IntelMQ reads the lines unstripped here (its own `process`).
-        for row in feedio::splitlines(&text) {
-            if row.is_empty() || row.starts_with('#') {
-                continue;
-            }
+        for row in feedio::data_lines(&text) {
             let result = event(row, out);
             out.record(row.as_bytes(), result)?;
         }

@@ -33,23 +33,19 @@ enum Format {
 impl Parser for CymruCap {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let mut tempdata: Vec<String> = Vec::new();
         let mut format = Format::Unknown;
-        for line in feedio::splitlines(&text) {
-            let line = py_strip(line);
-            if line.starts_with('#') {
-                tempdata.push(line.to_string());
-                if line.contains("generated on") {
-                    format = Format::New;
-                } else if line.contains("Data file written at") {
-                    format = Format::Old;
+        for item in feedio::commented_lines(&text, '#') {
+            let (line, raw) = match item {
+                feedio::Line::Comment(line) => {
+                    if line.contains("generated on") {
+                        format = Format::New;
+                    } else if line.contains("Data file written at") {
+                        format = Format::Old;
+                    }
+                    continue;
                 }
-                continue;
-            }
-            if line.is_empty() {
-                continue;
-            }
-            let raw = feedio::recover_line(&tempdata, line);
+                feedio::Line::Record { line, raw } => (line, raw),
+            };
             let result = match format {
                 Format::Old => parse_old(line, &raw, out).map(|e| vec![e]),
                 Format::New => parse_new(line, &raw, out),

@@ -16,10 +16,7 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for DangerRulez {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        for row in feedio::splitlines(&text) {
-            if row.is_empty() || row.starts_with('#') {
-                continue;
-            }
+        for row in feedio::data_lines(&text) {
             let result = event(row, out);
             out.record(row.as_bytes(), result)?;
         }

@@ -46,14 +46,11 @@ fn convert_datetime(s: &str) -> String {
 impl Parser for Dataplane {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let mut tempdata: Vec<String> = Vec::new();
-        for line in feedio::lines(&text, &[]) {
-            if line.starts_with('#') {
-                tempdata.push(line.to_string());
-                continue;
+        for item in feedio::commented_lines(&text, '#') {
+            if let feedio::Line::Record { line, raw } = item {
+                let result = event(line, out);
+                out.record(raw.as_bytes(), result)?;
             }
-            let result = event(line, out);
-            out.record(feedio::recover_line(&tempdata, line).as_bytes(), result)?;
         }
         Ok(())
     }

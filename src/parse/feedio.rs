@@ -73,6 +73,40 @@ pub fn lines<'a>(text: &'a str, ignore_prefixes: &'a [&'a str]) -> impl Iterator
         .filter(move |l| !l.is_empty() && !ignore_prefixes.iter().any(|p| l.starts_with(p)))
 }
 
+/// A line of a feed whose comment lines are the context of its records.
+pub enum Line<'a> {
+    Comment(&'a str),
+    /// A record and its `raw`: the comments seen so far and the line.
+    Record {
+        line: &'a str,
+        raw: String,
+    },
+}
+
+/// The default `ParserBot.parse` with IntelMQ's `tempdata` idiom: stripped,
+/// non-empty lines; those starting with `comment` are remembered (a feed's
+/// header) and put in front of every later record's `raw` (`recover_line`).
+pub fn commented_lines<'a>(text: &'a str, comment: char) -> impl Iterator<Item = Line<'a>> {
+    let mut tempdata: Vec<String> = Vec::new();
+    lines(text, &[]).map(move |line| {
+        if line.starts_with(comment) {
+            tempdata.push(line.to_string());
+            Line::Comment(line)
+        } else {
+            Line::Record {
+                line,
+                raw: recover_line(&tempdata, line),
+            }
+        }
+    })
+}
+
+/// Unstripped lines that are neither empty nor `#` comments: the feeds whose
+/// IntelMQ parser reads them this way take the line itself as `raw`.
+pub fn data_lines(text: &str) -> impl Iterator<Item = &str> {
+    splitlines(text).filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
 /// `ParserBot.recover_line`: the saved context lines (`tempdata`, e.g. a header)
 /// and the line, joined with `\n`.
 pub fn recover_line(tempdata: &[String], line: &str) -> String {

@@ -18,15 +18,11 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for SpamhausCert {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let mut tempdata: Vec<String> = Vec::new();
-        for row in feedio::lines(&text, &[]) {
-            if row.starts_with(';') {
-                tempdata.push(row.to_string());
-                continue;
+        for item in feedio::commented_lines(&text, ';') {
+            if let feedio::Line::Record { line, raw } = item {
+                let result = event(line, &raw, out);
+                out.record(raw.as_bytes(), result)?;
             }
-            let raw = feedio::recover_line(&tempdata, row);
-            let result = event(row, &raw, out);
-            out.record(raw.as_bytes(), result)?;
         }
         Ok(())
     }

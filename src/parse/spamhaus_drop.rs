@@ -41,20 +41,21 @@ impl Parser for SpamhausDrop {
         if first.starts_with('{') {
             return parse_ndjson(&text, out);
         }
-        let mut tempdata: Vec<String> = Vec::new();
         let mut last_generated: Option<String> = None;
-        for line in feedio::lines(&text, &[]) {
-            if line.starts_with(';') {
-                tempdata.push(line.to_string());
-                if line.contains("Last-Modified:") {
-                    let v = line.trim_matches([';', ' ']);
-                    let v = v.get(15..).unwrap_or("");
-                    last_generated = Some(iso_or_text(v));
+        for item in feedio::commented_lines(&text, ';') {
+            match item {
+                feedio::Line::Comment(line) => {
+                    if line.contains("Last-Modified:") {
+                        let v = line.trim_matches([';', ' ']);
+                        let v = v.get(15..).unwrap_or("");
+                        last_generated = Some(iso_or_text(v));
+                    }
                 }
-                continue;
+                feedio::Line::Record { line, raw } => {
+                    let result = text_event(line, last_generated.as_deref(), out);
+                    out.record(raw.as_bytes(), result)?;
+                }
             }
-            let result = text_event(line, last_generated.as_deref(), out);
-            out.record(feedio::recover_line(&tempdata, line).as_bytes(), result)?;
         }
         Ok(())
     }

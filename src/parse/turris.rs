@@ -2,7 +2,7 @@
 //! (IntelMQ `intelmq.bots.parsers.turris.parser`).
 
 use super::feedio::CsvOpts;
-use super::util_feeds::{csv_dict, recover_csv_dict, reject, DictRow};
+use super::util_feeds::{csv_dict, reject, DictRow};
 use super::{Params, Parser, Records};
 use crate::message::Message;
 use crate::stream::Fail;
@@ -20,12 +20,7 @@ impl Parser for Turris {
             ..CsvOpts::default()
         };
         let csv = csv_dict(data, &opts);
-        for row in &csv.rows {
-            let raw = recover_csv_dict(&csv.names, &row.fields, &opts, csv.ending);
-            let dict = DictRow {
-                names: &csv.names,
-                values: &row.fields,
-            };
+        for (dict, raw) in csv.records(&opts) {
             let result = events(&dict, &raw, out);
             // Rows with only tags IntelMQ leaves to other feeds give no events.
             if matches!(&result, Ok(v) if v.is_empty()) {

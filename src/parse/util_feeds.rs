@@ -195,6 +195,23 @@ pub struct CsvDict {
     pub first_line: String,
 }
 
+impl CsvDict {
+    /// Each data row as a `DictRow`, with its `raw` (`recover_line_csv_dict`).
+    pub fn records<'a>(
+        &'a self,
+        opts: &'a super::feedio::CsvOpts,
+    ) -> impl Iterator<Item = (DictRow<'a>, String)> + 'a {
+        self.rows.iter().map(move |row| {
+            let raw = recover_csv_dict(&self.names, &row.fields, opts, self.ending);
+            let dict = DictRow {
+                names: &self.names,
+                values: &row.fields,
+            };
+            (dict, raw)
+        })
+    }
+}
+
 pub fn csv_dict(data: &[u8], opts: &super::feedio::CsvOpts) -> CsvDict {
     let text = super::feedio::decode(data);
     let ending = super::feedio::line_ending(crate::harmonization::py_strip(&text));
