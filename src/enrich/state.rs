@@ -98,17 +98,10 @@ impl Store {
                 let host = param::string_or(p, "redis_cache_host", "127.0.0.1")?;
                 let port = param::integer(p, "redis_cache_port", 6379)?;
                 let dbn = param::integer(p, "redis_cache_db", db)?;
-                let url = match param::string(p, "redis_cache_password")? {
-                    Some(pw) if !pw.is_empty() => format!("redis://:{pw}@{host}:{port}/{dbn}"),
-                    _ => format!("redis://{host}:{port}/{dbn}"),
-                };
-                let client = redis::Client::open(url).context("Redis address")?;
-                let mut conn = client
-                    .get_connection()
-                    .with_context(|| format!("connecting to Redis at {host}:{port}"))?;
-                redis::cmd("PING")
-                    .query::<String>(&mut conn)
-                    .context("Redis PING")?;
+                let password = param::string(p, "redis_cache_password")?;
+                let password = password.as_deref().filter(|pw| !pw.is_empty());
+                let port = u16::try_from(port).context("parameter redis_cache_port")?;
+                let conn = super::net::cache::connect_redis(&host, port, dbn, password)?;
                 Ok(Store::Redis {
                     conn: Box::new(conn),
                     prefix: param::string_or(p, "redis_key_prefix", "")?,

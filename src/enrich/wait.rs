@@ -35,17 +35,8 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         let port = param::integer(p, "queue_port", 6379)?;
         let db = param::integer(p, "queue_db", 2)?;
         let password = param::string(p, "queue_password")?;
-        let url = match password {
-            Some(pw) => format!("redis://:{pw}@{host}:{port}/{db}"),
-            None => format!("redis://{host}:{port}/{db}"),
-        };
-        let client = redis::Client::open(url).context("Redis address")?;
-        let mut conn = client
-            .get_connection()
-            .with_context(|| format!("connecting to Redis at {host}:{port}"))?;
-        redis::cmd("PING")
-            .query::<String>(&mut conn)
-            .context("Redis PING")?;
+        let port = u16::try_from(port).context("parameter queue_port")?;
+        let conn = super::net::cache::connect_redis(&host, port, db, password.as_deref())?;
         let poll = match p.get("queue_polling_interval") {
             Some(v) => crate::harmonization::py_float(v).unwrap_or(0.05),
             None => 0.05,

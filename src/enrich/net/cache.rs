@@ -168,7 +168,10 @@ impl Cache {
     }
 }
 
-fn connect_redis(
+/// A checked connection (PING) to a Redis server given IntelMQ-style: a host name
+/// or address, or a Unix socket path (`/path` or `unix:///path`); with timeouts
+/// so that a dead server fails the bot instead of hanging it.
+pub fn connect_redis(
     host: &str,
     port: u16,
     db: i64,
