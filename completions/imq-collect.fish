@@ -1,7 +1,7 @@
 complete -c imq-collect -l feed -d 'A known feed (imq-parse --list-feeds): sets feed.name, feed.provider, feed.url, feed.documentation and feed.accuracy from the feed registry. Fetching over HTTP is not implemented yet: the FILEs given are collected' -r
 complete -c imq-collect -l feed-name -d 'feed.name of the reports' -r
 complete -c imq-collect -l feed-provider -d 'feed.provider of the reports' -r
-complete -c imq-collect -l feed-url -d 'feed.url of the reports (default: the file\'s file:// URL)' -r
+complete -c imq-collect -l feed-url -d 'feed.url of the reports (default: the file\'s file://localhost/ URL)' -r
 complete -c imq-collect -l feed-accuracy -d 'feed.accuracy of the reports (0-100)' -r
 complete -c imq-collect -l feed-code -d 'feed.code of the reports' -r
 complete -c imq-collect -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r

@@ -158,3 +158,82 @@ fn on_error_path() {
     assert_eq!(lines[1]["__type"], "Report");
     assert_eq!(lines[1]["raw"], "eSxiYWQK"); // "y,bad\n"
 }
+
+/// Compressed feeds and archives, as IntelMQ's collectors unpack them
+/// (`extract_files`): gzip is its content, every zip or tar member is a report of
+/// its own named in `extra.file_name`, which a dumped record keeps.
+#[test]
+fn raw_gzip_zip_and_tar_feeds() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = csv_args(parse_bin().arg("generic-csv"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut plain = plain;
+    plain
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(CSV.as_bytes())
+        .unwrap();
+    let want = events(&plain.wait_with_output().unwrap().stdout);
+    assert_eq!(want.len(), 2);
+
+    let gz = dir.path().join("feed.csv.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(CSV.as_bytes()).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+
+    let zip = dir.path().join("feeds.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+    for name in ["a.csv", "b.csv"] {
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(CSV.as_bytes()).unwrap();
+    }
+    w.finish().unwrap();
+
+    let tgz = dir.path().join("feeds.tar.gz");
+    let mut t = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(&tgz).unwrap(),
+        flate2::Compression::fast(),
+    ));
+    let mut h = tar::Header::new_gnu();
+    h.set_size(CSV.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    t.append_data(&mut h, "c.csv", CSV.as_bytes()).unwrap();
+    t.into_inner().unwrap().finish().unwrap();
+
+    for (file, copies, names) in [
+        (&gz, 1, vec!["feed.csv.gz"]),
+        (&zip, 2, vec!["a.csv", "b.csv"]),
+        (&tgz, 1, vec!["c.csv"]),
+    ] {
+        let dump = dir.path().join("dump.ndjson");
+        let _ = std::fs::remove_file(&dump);
+        let out = csv_args(parse_bin().arg("generic-csv"))
+            .arg(file)
+            .arg("--dump")
+            .arg(&dump)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{file:?}: the bad record");
+        let got = events(&out.stdout);
+        let want: Vec<_> = (0..copies).flat_map(|_| want.clone()).collect();
+        assert_eq!(got, want, "{file:?}");
+        let dumped: Vec<String> = std::fs::read_to_string(&dump)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let d: Value = serde_json::from_str(l).unwrap();
+                let report: Value = serde_json::from_str(d["raw"].as_str().unwrap()).unwrap();
+                report["extra.file_name"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(dumped, names, "{file:?}");
+    }
+}

@@ -36,7 +36,7 @@ struct Cli {
     #[arg(long, value_name = "NAME")]
     feed_provider: Option<String>,
 
-    /// feed.url of the reports (default: the file's file:// URL)
+    /// feed.url of the reports (default: the file's file://localhost/ URL)
     #[arg(long, value_name = "URL")]
     feed_url: Option<String>,
 

@@ -61,10 +61,20 @@ pub fn collect_files(
                 .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
         }
         let mut meta = meta.clone();
-        if !meta.fields.iter().any(|(k, _)| k == "feed.url") && p != "-" {
-            if let Ok(abs) = std::fs::canonicalize(p) {
-                meta.fields
-                    .push(("feed.url".into(), format!("file://{}", abs.display())));
+        // What IntelMQ's file collector sets: `file://localhost/PATH` and the name.
+        let has = |m: &FeedMeta, key: &str| m.fields.iter().any(|(k, _)| k == key);
+        if p != "-" {
+            if !has(&meta, "feed.url") {
+                if let Ok(abs) = std::fs::canonicalize(p) {
+                    let url = format!("file://localhost{}", abs.display());
+                    meta.fields.push(("feed.url".into(), url));
+                }
+            }
+            if !has(&meta, "extra.file_name") {
+                if let Some(name) = std::path::Path::new(p).file_name() {
+                    let name = name.to_string_lossy().into_owned();
+                    meta.fields.push(("extra.file_name".into(), name));
+                }
             }
         }
         let r = report(&data, &meta)?;

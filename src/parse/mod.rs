@@ -16,6 +16,7 @@
 
 pub mod abusech_feodotracker;
 pub mod alienvault;
+pub mod archive;
 pub mod bambenek;
 pub mod blocklistde;
 pub mod cert_eu_csv;
@@ -58,6 +59,7 @@ use crate::message::Message;
 use crate::stream::{Emit, Fail, Stage};
 use base64::Engine;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
@@ -562,6 +564,9 @@ pub struct RawReports {
     name: String,
     feed: Vec<(String, String)>,
     slot: Option<StreamSlot>,
+    /// Members of the archive being read (one report each) and its name.
+    pending: std::collections::VecDeque<(String, Vec<u8>)>,
+    archive: String,
 }
 
 impl RawReports {
@@ -577,6 +582,8 @@ impl RawReports {
             name: String::new(),
             feed,
             slot: None,
+            pending: Default::default(),
+            archive: String::new(),
         }
     }
 
@@ -586,42 +593,76 @@ impl RawReports {
         self.slot = Some(slot);
         self
     }
+
+    /// The report of one feed: with a stream slot the data goes there and the
+    /// report carries no `raw`, else the data is read into `raw`.
+    fn emit(
+        &self,
+        mut data: Box<dyn BufRead>,
+        file_name: Option<&str>,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let mut feed = Cow::Borrowed(&self.feed);
+        // As IntelMQ's file collector and `extract_files` name the file a report
+        // came from (the Shadowserver parser reads its report type from it).
+        if let Some(f) =
+            file_name.filter(|_| !self.feed.iter().any(|(k, _)| k == "extra.file_name"))
+        {
+            feed.to_mut()
+                .push(("extra.file_name".into(), f.to_string()));
+        }
+        buf.clear();
+        if let Some(slot) = &self.slot {
+            *slot.borrow_mut() = Some(data);
+            report_from_raw_fields(&feed).write_json(buf);
+        } else {
+            let mut bytes = Vec::new();
+            data.read_to_end(&mut bytes)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.name)))?;
+            report_from_raw(&bytes, &feed).write_json(buf);
+        }
+        Ok(())
+    }
 }
 
 impl crate::stream::Source for RawReports {
     fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<crate::stream::Next> {
-        let Some(name) = self.inputs.get(self.idx).cloned() else {
-            return Ok(crate::stream::Next::End);
-        };
-        self.idx += 1;
-        if let Some(slot) = &self.slot {
-            let reader: Box<dyn BufRead> = if name == "-" {
+        loop {
+            if let Some((member, data)) = self.pending.pop_front() {
+                self.name = format!("{}:{member}", self.archive);
+                self.emit(Box::new(io::Cursor::new(data)), Some(&member), buf)?;
+                return Ok(crate::stream::Next::Line);
+            }
+            let Some(name) = self.inputs.get(self.idx).cloned() else {
+                return Ok(crate::stream::Next::End);
+            };
+            self.idx += 1;
+            let (reader, file_name): (Box<dyn BufRead>, Option<String>) = if name == "-" {
                 self.name = "<stdin>".into();
-                Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
+                let stdin = io::BufReader::with_capacity(1 << 16, io::stdin());
+                (Box::new(stdin), None)
             } else {
                 let f = std::fs::File::open(&name)
                     .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+                let base = std::path::Path::new(&name)
+                    .file_name()
+                    .map(|b| b.to_string_lossy().into_owned());
                 self.name = name;
-                Box::new(io::BufReader::with_capacity(1 << 16, f))
+                (Box::new(io::BufReader::with_capacity(1 << 16, f)), base)
             };
-            *slot.borrow_mut() = Some(reader);
-            buf.clear();
-            report_from_raw_fields(&self.feed).write_json(buf);
-            return Ok(crate::stream::Next::Line);
+            match archive::unpack(reader)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.name)))?
+            {
+                archive::Unpacked::Files(files) => {
+                    self.archive = std::mem::take(&mut self.name);
+                    self.pending = files.into();
+                }
+                archive::Unpacked::Stream(data) => {
+                    self.emit(data, file_name.as_deref(), buf)?;
+                    return Ok(crate::stream::Next::Line);
+                }
+            }
         }
-        let mut data = Vec::new();
-        if name == "-" {
-            io::stdin().lock().read_to_end(&mut data)?;
-            self.name = "<stdin>".into();
-        } else {
-            std::fs::File::open(&name)
-                .and_then(|mut f| f.read_to_end(&mut data))
-                .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
-            self.name = name;
-        }
-        buf.clear();
-        report_from_raw(&data, &self.feed).write_json(buf);
-        Ok(crate::stream::Next::Line)
     }
     fn pos(&self) -> crate::stream::Pos<'_> {
         crate::stream::Pos {
