@@ -337,11 +337,15 @@ pub const REGISTRY: &[Entry] = &[
     },
 ];
 
-/// Find a parser by our name or its IntelMQ module name.
+/// Find a parser by our name or its IntelMQ module name (also spelt as its
+/// package, `intelmq.bots.parsers.github_feed`, as IntelMQ's feed list does).
 pub fn find(name: &str) -> Option<&'static Entry> {
     let norm = name.replace('_', "-");
     REGISTRY.iter().find(|e| {
-        e.name == norm || e.intelmq == name || e.name.split('-').next_back() == Some(&norm)
+        e.name == norm
+            || e.intelmq == name
+            || e.intelmq.strip_suffix(".parser") == Some(name)
+            || e.name.split('-').next_back() == Some(&norm)
     })
 }
 
