@@ -19,6 +19,7 @@ pub mod alienvault;
 pub mod archive;
 pub mod bambenek;
 pub mod blocklistde;
+pub mod calidog_certstream;
 pub mod cert_eu_csv;
 pub mod ci_army;
 pub mod cleanmx;
@@ -34,6 +35,7 @@ pub mod feedio;
 pub mod feeds;
 pub mod fraunhofer_dga;
 pub mod generic_csv;
+pub mod github_feed;
 pub mod html_table;
 pub mod htmldom;
 pub mod ioc_extractor;
@@ -41,14 +43,18 @@ pub mod json;
 pub mod key_value;
 pub mod malwarepatrol_dansguardian;
 pub mod malwareurl;
+pub mod microsoft_bingmurls;
+pub mod microsoft_ctip;
 pub mod misp;
 pub mod openphish;
 pub mod openphish_commercial;
 pub mod phishtank;
+pub mod shodan;
 pub mod spamhaus_cert;
 pub mod spamhaus_drop;
 pub mod stream_json;
 pub mod surbl;
+pub mod threatminer;
 pub mod turris;
 pub mod util_feeds;
 pub mod vxvault;
@@ -119,6 +125,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.blocklistde.parser",
         description: "blocklist.de IP lists by attacked service",
         build: blocklistde::build,
+    },
+    Entry {
+        name: "calidog-certstream",
+        intelmq: "intelmq.bots.parsers.calidog.parser_certstream",
+        description: "CertStream certificate transparency updates, one event per domain",
+        build: calidog_certstream::build,
     },
     Entry {
         name: "cert-eu-csv",
@@ -199,6 +211,12 @@ pub const REGISTRY: &[Entry] = &[
         build: generic_csv::build,
     },
     Entry {
+        name: "github-feed",
+        intelmq: "intelmq.bots.parsers.github_feed.parser",
+        description: "IOC files on GitHub (StrangerealIntel DailyIOC JSON)",
+        build: github_feed::build,
+    },
+    Entry {
         name: "html-table",
         intelmq: "intelmq.bots.parsers.html_table.parser",
         description: "HTML tables, one event per row, columns named by parameters",
@@ -235,6 +253,19 @@ pub const REGISTRY: &[Entry] = &[
         build: malwareurl::build,
     },
     Entry {
+        name: "microsoft-bingmurls",
+        intelmq: "intelmq.bots.parsers.microsoft.parser_bingmurls",
+        description: "Microsoft Bing malicious URLs (Interflow JSON)",
+        build: microsoft_bingmurls::build,
+    },
+    Entry {
+        name: "microsoft-ctip",
+        intelmq: "intelmq.bots.parsers.microsoft.parser_ctip",
+        description:
+            "Microsoft CTIP infected systems and C2 (Interflow JSON list or Azure JSON lines)",
+        build: microsoft_ctip::build,
+    },
+    Entry {
         name: "misp",
         intelmq: "intelmq.bots.parsers.misp.parser",
         description: "MISP events (API JSON), one event per supported attribute",
@@ -259,6 +290,12 @@ pub const REGISTRY: &[Entry] = &[
         build: phishtank::build,
     },
     Entry {
+        name: "shodan",
+        intelmq: "intelmq.bots.parsers.shodan.parser",
+        description: "Shodan stream/API banners, one event per report",
+        build: shodan::build,
+    },
+    Entry {
         name: "spamhaus-cert",
         intelmq: "intelmq.bots.parsers.spamhaus.parser_cert",
         description: "Spamhaus CERT portal feed (infected hosts, CSV)",
@@ -275,6 +312,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.surbl.parser",
         description: "SURBL zone data (rbldnsd format)",
         build: surbl::build,
+    },
+    Entry {
+        name: "threatminer",
+        intelmq: "intelmq.bots.parsers.threatminer.parser",
+        description: "ThreatMiner recent domains (HTML page)",
+        build: threatminer::build,
     },
     Entry {
         name: "turris",
@@ -296,11 +339,15 @@ pub const REGISTRY: &[Entry] = &[
     },
 ];
 
-/// Find a parser by our name or its IntelMQ module name.
+/// Find a parser by our name or its IntelMQ module name (also spelt as its
+/// package, `intelmq.bots.parsers.github_feed`, as IntelMQ's feed list does).
 pub fn find(name: &str) -> Option<&'static Entry> {
     let norm = name.replace('_', "-");
     REGISTRY.iter().find(|e| {
-        e.name == norm || e.intelmq == name || e.name.split('-').next_back() == Some(&norm)
+        e.name == norm
+            || e.intelmq == name
+            || e.intelmq.strip_suffix(".parser") == Some(name)
+            || e.name.split('-').next_back() == Some(&norm)
     })
 }
 
