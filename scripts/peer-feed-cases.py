@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, '..', 'tests', 'data', 'corpus', 'parser-feeds')
+OUT = os.environ.get('CASES_OUT') or os.path.join(HERE, '..', 'tests', 'data', 'corpus', 'parser-feeds')
 RUNNER = '/work/shared/peer/intelmq-run.py'
 TESTS = 'intelmq/tests/bots/parsers'
 OBSERVATION = '2024-01-01T00:00:00+00:00'
@@ -77,9 +77,9 @@ def run_peer(module, reports, params):
 
 
 def write_case(name, case, module, reports, params=None, test=None, notes=(), fixtures=None,
-               ext='json'):
+               ext='json', peer_module=None):
     params = params or {}
-    events, errors = run_peer(module, reports, params)
+    events, errors = run_peer(peer_module or module, reports, params)
     folder = os.path.join(OUT, name, case)
     os.makedirs(folder, exist_ok=True)
     for old in os.listdir(folder):
@@ -287,6 +287,31 @@ def fireeye():
     write_case('fireeye', 'bad_records', m, [report(no_net), report(single), report('<OpenIOC/>')], ext='txt',
                notes=['no network indicator: only the hash event; a single indicator item fails; '
                       'no criteria: no events'])
+    md5 = ('            <IndicatorItem condition="is" id="1082865067269638543" negate="false" '
+           'preserve-case="false">\n'
+           '                <Context document="FileItem" search="FileItem/Md5sum" type="mir"/>\n'
+           '                <Content type="md5">21232f297a57a5a743894a0e4a801fc3</Content>\n'
+           '            </IndicatorItem>\n')
+    assert md5 in text
+    host = '>shop.domain1.com</Content>\n                </IndicatorItem>\n                <IndicatorItem'
+    variants = {
+        'md5_after_sha256': (text.replace(md5, '').replace(
+            '</Indicator>\n    </criteria>', md5 + '</Indicator>\n    </criteria>'),
+            'the MD5 indicator after the SHA-256 one: IntelMQ fails after the first event'),
+        'host_network': (text.replace(host, host.replace('shop.domain1.com', '192.0.2.0/24'), 1),
+                         'an HTTP host that is a network: accepted as IPv4 network, then invalid as IP'),
+        'host_with_mask': (text.replace(host, host.replace('shop.domain1.com', '192.0.2.1/24'), 1),
+                           'an HTTP host with host bits set: not an IPv4 network, left out'),
+        'port_not_a_number': (text.replace('<Content type="int">80</Content>',
+                                           '<Content type="int">eighty</Content>'),
+                              'a port that is not a number fails after the first event'),
+        'no_alert_id': (text.replace('rel="alert_id"', 'rel="alert"'),
+                        'no alert id: fails after the first event'),
+        'crlf_entities': (text.replace('/wp-content/n/', '/wp&amp;content/n/').replace('\n', '\r\n'),
+                          'CRLF line ends and an entity in the raw text'),
+    }
+    for case, (variant, note) in variants.items():
+        write_case('fireeye', case, m, [report(variant)], ext='txt', notes=[note])
 
 
 def mcafee_atd():
@@ -307,7 +332,33 @@ def mcafee_atd():
                       'the events before it were sent'])
 
 
+def blueliv_crimeserver():
+    # Gone from IntelMQ 3.5: the 3.1.0 module (`pip download intelmq==3.1.0 --no-deps`)
+    # copied as blueliv_crimeserver.py into a folder of PEER_PYTHONPATH runs on 3.5.
+    m = 'intelmq.bots.parsers.blueliv.parser_crimeserver'
+    peer = 'blueliv_crimeserver'
+    old = os.environ.get('BLUELIV_TESTS', '/tmp/pb-intelmq302/intelmq/tests/bots/parsers/blueliv')
+    with open(os.path.join(old, 'test_parser_crimeserver.data'), 'rb') as handle:
+        data = handle.read()
+    write_case('blueliv_crimeserver', 'test_event', m,
+               [report(data, **{'feed.name': 'Blueliv Crimeserver'})], peer_module=peer,
+               test='intelmq/tests/bots/parsers/blueliv/test_parser_crimeserver.py'
+                    '::TestBluelivCrimeserverParserBot::test_event (IntelMQ 3.1.0)',
+               fixtures=['intelmq/tests/bots/parsers/blueliv/test_parser_crimeserver.data (IntelMQ 3.1.0)'],
+               notes=['the parser is not part of IntelMQ 3.5; its 3.1.0 module was run on IntelMQ 3.5.0'])
+    items = json.loads(data)
+    write_case('blueliv_crimeserver', 'bad_records', m,
+               [report(json.dumps([items[0], dict(items[1], type='NOPE'), items[2]])),
+                report(json.dumps([items[2], {'ip': '192.0.2.1'}])),
+                report(json.dumps([dict(items[1], url='not a url')]))],
+               peer_module=peer,
+               notes=['the parser is not part of IntelMQ 3.5; its 3.1.0 module was run on IntelMQ 3.5.0',
+                      'an unknown type, an item without extra fields and an invalid URL fail the '
+                      'rest of the report; events before stay sent'])
+
+
 CASES = {
+    'blueliv_crimeserver': blueliv_crimeserver,
     'hibp_callback': hibp_callback,
     'alienvault_otx': alienvault_otx,
     'anubisnetworks': anubisnetworks,

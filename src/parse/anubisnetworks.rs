@@ -99,6 +99,20 @@ fn add_fallback(ev: &mut Message, key: &str, v: Value) -> Result<(), Fail> {
     }
 }
 
+/// Python's `key in value`: a key of a dict, a substring of a string, an item
+/// of a list; anything else cannot be searched.
+fn py_in(value: &Value, key: &str) -> Result<bool, Fail> {
+    match value {
+        Value::Object(m) => Ok(m.contains_key(key)),
+        Value::String(s) => Ok(s.contains(key)),
+        Value::Array(a) => Ok(a.iter().any(|v| v.as_str() == Some(key))),
+        other => Err(Fail::Reject(format!(
+            "TypeError: argument of type {} is not iterable",
+            py_type(other)
+        ))),
+    }
+}
+
 /// A geolocation block (`_geo_*`) for the address at `namespace`.
 fn parse_geo(ev: &mut Message, value: &Value, namespace: &str, orig: &str) -> Result<(), Fail> {
     let block = obj(value, orig)?;
@@ -186,13 +200,13 @@ impl Anubis {
                     }
                 }
                 "_geo_env_remote_addr" => {
-                    let block = obj(value, key)?;
                     for (k, field) in GEO_ENV_REMOTE_ADDR {
-                        if let Some(v) = block.get(k) {
-                            ev.add(field, v.clone())?;
+                        if py_in(value, k)? {
+                            ev.add(field, item(value, k)?.clone())?;
                         }
                     }
-                    if let (Some(ip), Some(mask)) = (block.get("ip"), block.get("netmask")) {
+                    if py_in(value, "ip")? && py_in(value, "netmask")? {
+                        let (ip, mask) = (item(value, "ip")?, item(value, "netmask")?);
                         ev.add("source.network", format!("{}/{}", py_str(ip), py_str(mask)))?;
                     }
                 }

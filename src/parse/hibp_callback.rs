@@ -61,6 +61,10 @@ fn events(request: &Value, raw: &str, out: &Records) -> Result<Vec<Message>, Fai
     let mut emails: Vec<&str> = Vec::with_capacity(list.len() + 1);
     for v in request.get("Email").into_iter().chain(list) {
         match v {
+            // Python builds a set of them first: a list or dict is unhashable.
+            Value::Array(_) | Value::Object(_) => {
+                return Err(Fail::Reject("TypeError: unhashable type".into()))
+            }
             Value::String(s) if !s.is_empty() => emails.push(s),
             v if !truthy(v) => {}
             _ => return Err(Fail::Reject("an address is not a string".into())),

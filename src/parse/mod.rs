@@ -20,6 +20,7 @@ pub mod alienvault_otx;
 pub mod anubisnetworks;
 pub mod bambenek;
 pub mod blocklistde;
+pub mod blueliv_crimeserver;
 pub mod cert_eu_csv;
 pub mod ci_army;
 pub mod cleanmx;
@@ -138,6 +139,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.blocklistde.parser",
         description: "blocklist.de IP lists by attacked service",
         build: blocklistde::build,
+    },
+    Entry {
+        name: "blueliv-crimeserver",
+        intelmq: "intelmq.bots.parsers.blueliv.parser_crimeserver",
+        description: "Blueliv Crimeserver API (JSON list; IntelMQ up to 3.1)",
+        build: blueliv_crimeserver::build,
     },
     Entry {
         name: "cert-eu-csv",

@@ -119,7 +119,9 @@ fn build_events(text: &str, out: &Records, sent: &mut Vec<Message>) -> Result<()
         match ev.add("malware.name", name.clone()) {
             Err(FieldError::InvalidValue { .. }) => {
                 // Keep the printable ASCII part as the name, all of it as text.
-                let s = crate::pyfmt::py_str(name);
+                let s = name
+                    .as_str()
+                    .ok_or_else(|| Fail::Reject("TypeError: name is not a string".into()))?;
                 let printable: String = s.chars().filter(|c| (' '..='~').contains(c)).collect();
                 ev.add("malware.name", printable)?;
                 ev.add("event_description.text", name.clone())?;
