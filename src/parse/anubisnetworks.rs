@@ -7,7 +7,7 @@
 //! other addresses than the source land under `extra.` when the harmonization
 //! has no such field.
 
-use super::pyjson::{item, py_int, py_type};
+use super::pyjson::{item, py_int, py_type, report_raw};
 use super::{feedio, Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::{Add, FieldError, Message};
@@ -53,7 +53,7 @@ impl Parser for Anubis {
         if text.is_empty() {
             return Ok(());
         }
-        let result = self.event(text, out);
+        let result = self.event(data, text, out);
         match result {
             Ok(Some(ev)) => out.record_one(text.as_bytes(), Ok(ev)),
             Ok(None) => out.record(text.as_bytes(), Ok(Vec::new())),
@@ -149,7 +149,7 @@ fn parse_geo(ev: &mut Message, value: &Value, namespace: &str, orig: &str) -> Re
 
 impl Anubis {
     /// The event of one report; `None` for IntelMQ's internal test events.
-    fn event(&self, text: &str, out: &Records) -> Result<Option<Message>, Fail> {
+    fn event(&self, data: &[u8], text: &str, out: &Records) -> Result<Option<Message>, Fail> {
         let doc: Value = serde_json::from_str(text)
             .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
         let mut ev = out.new_event();
@@ -159,16 +159,11 @@ impl Anubis {
         // The stream URL carries the subscriber's key.
         let url = url.split("?key=").next().unwrap_or("").to_string();
         ev.change("feed.url", url)?;
-        if let Some(raw) = out.report().get("raw") {
-            ev.add_with(
-                "raw",
-                raw.clone(),
-                Add {
-                    sanitize: false,
-                    overwrite: None,
-                },
-            )?;
-        }
+        let keep = Add {
+            sanitize: false,
+            overwrite: None,
+        };
+        ev.add_with("raw", report_raw(out, data), keep)?;
         ev.add("classification.type", "infected-system")?;
         ev.add("classification.taxonomy", "malicious-code")?;
         ev.add("event_description.text", "Sinkhole attempted connection")?;

@@ -2,7 +2,7 @@
 //! listed address, and the event without address after them
 //! (IntelMQ `intelmq.bots.parsers.n6.parser_n6stomp`).
 
-use super::pyjson::{emit_partial, has, item};
+use super::pyjson::{emit_partial, has, item, report_raw};
 use super::{feedio, Params, Parser, Records};
 use crate::message::{Add, FieldError, Message};
 use crate::stream::Fail;
@@ -59,22 +59,25 @@ impl Parser for N6Stomp {
             return Ok(());
         }
         let mut events = Vec::new();
-        let failure = build_events(&text, out, &mut events).err();
+        let failure = build_events(data, &text, out, &mut events).err();
         emit_partial(out, text.as_bytes(), events, failure)
     }
 }
 
-fn build_events(text: &str, out: &Records, sent: &mut Vec<Message>) -> Result<(), Fail> {
+fn build_events(
+    data: &[u8],
+    text: &str,
+    out: &Records,
+    sent: &mut Vec<Message>,
+) -> Result<(), Fail> {
     let doc: Value =
         serde_json::from_str(text).map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
     let mut ev = out.new_event();
-    if let Some(raw) = out.report().get("raw") {
-        let keep = Add {
-            sanitize: false,
-            overwrite: None,
-        };
-        ev.add_with("raw", raw.clone(), keep)?;
-    }
+    let keep = Add {
+        sanitize: false,
+        overwrite: None,
+    };
+    ev.add_with("raw", report_raw(out, data), keep)?;
     let simple = [
         ("time", "time.source"),
         ("dip", "destination.ip"),

@@ -105,6 +105,17 @@ pub fn recover_json(item: &Value) -> String {
     raw
 }
 
+/// The report's `raw` as it is, for bots that copy it into their event
+/// (base64 of the feed bytes when the report was read from a raw file and
+/// carries no `raw`).
+pub fn report_raw(out: &super::Records, data: &[u8]) -> Value {
+    use base64::Engine;
+    match out.report().get("raw") {
+        Some(v) => v.clone(),
+        None => Value::String(base64::engine::general_purpose::STANDARD.encode(data)),
+    }
+}
+
 /// A report handled in one go by a bot that sends events as it goes (its own
 /// `process`): the events sent before a failure stay sent, then the report
 /// goes to the dump.
