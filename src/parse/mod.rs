@@ -16,15 +16,20 @@
 
 pub mod abusech_feodotracker;
 pub mod alienvault;
+pub mod alienvault_otx;
+pub mod anubisnetworks;
 pub mod archive;
 pub mod bambenek;
 pub mod blocklistde;
+pub mod blueliv_crimeserver;
 pub mod calidog_certstream;
 pub mod cert_eu_csv;
 pub mod ci_army;
 pub mod cleanmx;
 pub mod cymru_cap_program;
 pub mod cymru_full_bogons;
+pub mod cznic_haas;
+pub mod cznic_proki;
 pub mod danger_rulez;
 pub mod dataplane;
 pub mod dshield_asn;
@@ -33,9 +38,11 @@ pub mod dyn_ponmocup;
 pub mod eset;
 pub mod feedio;
 pub mod feeds;
+pub mod fireeye;
 pub mod fraunhofer_dga;
 pub mod generic_csv;
 pub mod github_feed;
+pub mod hibp_callback;
 pub mod html_table;
 pub mod htmldom;
 pub mod ioc_extractor;
@@ -43,12 +50,15 @@ pub mod json;
 pub mod key_value;
 pub mod malwarepatrol_dansguardian;
 pub mod malwareurl;
+pub mod mcafee_atd;
 pub mod microsoft_bingmurls;
 pub mod microsoft_ctip;
 pub mod misp;
+pub mod n6_stomp;
 pub mod openphish;
 pub mod openphish_commercial;
 pub mod phishtank;
+pub mod pyjson;
 pub mod shodan;
 pub mod spamhaus_cert;
 pub mod spamhaus_drop;
@@ -115,6 +125,18 @@ pub const REGISTRY: &[Entry] = &[
         build: alienvault::build,
     },
     Entry {
+        name: "alienvault-otx",
+        intelmq: "intelmq.bots.parsers.alienvault.parser_otx",
+        description: "AlienVault OTX subscribed pulses (JSON), one event per indicator",
+        build: alienvault_otx::build,
+    },
+    Entry {
+        name: "anubisnetworks",
+        intelmq: "intelmq.bots.parsers.anubisnetworks.parser",
+        description: "AnubisNetworks Cyberfeed stream (nested JSON, one event per report)",
+        build: anubisnetworks::build,
+    },
+    Entry {
         name: "bambenek",
         intelmq: "intelmq.bots.parsers.bambenek.parser",
         description: "Bambenek C2 IP/domain master lists and DGA feed",
@@ -125,6 +147,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.blocklistde.parser",
         description: "blocklist.de IP lists by attacked service",
         build: blocklistde::build,
+    },
+    Entry {
+        name: "blueliv-crimeserver",
+        intelmq: "intelmq.bots.parsers.blueliv.parser_crimeserver",
+        description: "Blueliv Crimeserver API (JSON list; IntelMQ up to 3.1)",
+        build: blueliv_crimeserver::build,
     },
     Entry {
         name: "calidog-certstream",
@@ -163,6 +191,18 @@ pub const REGISTRY: &[Entry] = &[
         build: cymru_full_bogons::build,
     },
     Entry {
+        name: "cznic-haas",
+        intelmq: "intelmq.bots.parsers.cznic.parser_haas",
+        description: "CZ.NIC HaaS SSH honeypot sessions (JSON)",
+        build: cznic_haas::build,
+    },
+    Entry {
+        name: "cznic-proki",
+        intelmq: "intelmq.bots.parsers.cznic.parser_proki",
+        description: "CZ.NIC PROKI malicious IPs on Czech networks (JSON, IntelMQ field names)",
+        build: cznic_proki::build,
+    },
+    Entry {
         name: "danger-rulez",
         intelmq: "intelmq.bots.parsers.danger_rulez.parser",
         description: "Danger Rulez bruteforceblocker IP list",
@@ -199,6 +239,12 @@ pub const REGISTRY: &[Entry] = &[
         build: eset::build,
     },
     Entry {
+        name: "fireeye",
+        intelmq: "intelmq.bots.parsers.fireeye.parser",
+        description: "FireEye MAS alerts (OpenIOC XML): hashes and network indicator",
+        build: fireeye::build,
+    },
+    Entry {
         name: "fraunhofer-dga",
         intelmq: "intelmq.bots.parsers.fraunhofer.parser_dga",
         description: "Fraunhofer DGA archive C2 domains (JSON)",
@@ -215,6 +261,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.github_feed.parser",
         description: "IOC files on GitHub (StrangerealIntel DailyIOC JSON)",
         build: github_feed::build,
+    },
+    Entry {
+        name: "hibp-callback",
+        intelmq: "intelmq.bots.parsers.hibp.parser_callback",
+        description: "Have I Been Pwned enterprise callbacks (breaches, pastes)",
+        build: hibp_callback::build,
     },
     Entry {
         name: "html-table",
@@ -253,6 +305,12 @@ pub const REGISTRY: &[Entry] = &[
         build: malwareurl::build,
     },
     Entry {
+        name: "mcafee-atd",
+        intelmq: "intelmq.bots.parsers.mcafee.parser_atd",
+        description: "McAfee Advanced Threat Defense reports: hashes, IPs, URLs",
+        build: mcafee_atd::build,
+    },
+    Entry {
         name: "microsoft-bingmurls",
         intelmq: "intelmq.bots.parsers.microsoft.parser_bingmurls",
         description: "Microsoft Bing malicious URLs (Interflow JSON)",
@@ -270,6 +328,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.misp.parser",
         description: "MISP events (API JSON), one event per supported attribute",
         build: misp::build,
+    },
+    Entry {
+        name: "n6-stomp",
+        intelmq: "intelmq.bots.parsers.n6.parser_n6stomp",
+        description: "CERT.pl n6 stream (JSON per report)",
+        build: n6_stomp::build,
     },
     Entry {
         name: "openphish",
