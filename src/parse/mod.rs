@@ -596,6 +596,22 @@ impl RawReports {
         }
     }
 
+    /// The report fields for the file `name`: the given ones, and the file's name
+    /// in `extra.file_name` as IntelMQ's file and mail collectors set it (some
+    /// parsers, Shadowserver's, tell the report type by it).
+    fn fields_for(&self, name: &str) -> Vec<(String, String)> {
+        let mut v = self.feed.clone();
+        let base = std::path::Path::new(name)
+            .file_name()
+            .and_then(|b| b.to_str());
+        if let Some(base) = base.filter(|_| name != "<stdin>") {
+            if !v.iter().any(|(k, _)| k == "extra.file_name") {
+                v.push(("extra.file_name".into(), base.into()));
+            }
+        }
+        v
+    }
+
     /// Hand each file to the parse stage as an open reader instead of reading it
     /// whole: parsers that stream then run in constant memory.
     pub fn streaming(mut self, slot: StreamSlot) -> RawReports {
@@ -622,7 +638,7 @@ impl crate::stream::Source for RawReports {
             };
             *slot.borrow_mut() = Some(reader);
             buf.clear();
-            report_from_raw_fields(&self.feed).write_json(buf);
+            report_from_raw_fields(&self.fields_for(&self.name)).write_json(buf);
             return Ok(crate::stream::Next::Line);
         }
         let mut data = Vec::new();
@@ -636,7 +652,7 @@ impl crate::stream::Source for RawReports {
             self.name = name;
         }
         buf.clear();
-        report_from_raw(&data, &self.feed).write_json(buf);
+        report_from_raw(&data, &self.fields_for(&self.name)).write_json(buf);
         Ok(crate::stream::Next::Line)
     }
     fn pos(&self) -> crate::stream::Pos<'_> {
