@@ -238,6 +238,17 @@ fn json_records_map_like_csv_rows() {
 }
 
 #[test]
+fn json_parser_reads_the_csv_the_api_collector_delivers() {
+    let state = tempfile::tempdir().unwrap();
+    let raw = std::fs::read(data("event4_demo.csv")).unwrap();
+    let out = run(
+        parse_bin(state.path()).args(["shadowserver-json", "-q", "-p", &schema_param()]),
+        report(&raw, "2024-05-02-event4_demo.csv").as_bytes(),
+    );
+    assert_eq!(events(&out.stdout), expected("event4_demo.intelmq.ndjson"));
+}
+
+#[test]
 fn missing_schema_names_the_command() {
     let state = tempfile::tempdir().unwrap();
     for parser in ["shadowserver", "shadowserver-json"] {

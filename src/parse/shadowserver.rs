@@ -401,69 +401,74 @@ impl Parser for Shadowserver {
 }
 
 impl Shadowserver {
-    /// [`Parser::parse`] over a reader: the report's `strip()` is done with one
-    /// line of lookahead (trailing blank lines are held back until more text
-    /// follows), and the line ending is the first one seen.
     fn stream(&mut self, input: &mut dyn BufRead, out: &mut Records) -> Result<(), Fail> {
         let (rt, feed_name) = self.select.pick(out.report())?;
-        let mut r = Reading {
-            ctx: Ctx {
-                report: rt,
-                feed_name: &feed_name,
-                overwrite: self.overwrite,
-            },
-            csv: PyCsv::new(),
-            header: None,
-            ending: "\r\n",
+        let ctx = Ctx {
+            report: rt,
+            feed_name: &feed_name,
+            overwrite: self.overwrite,
         };
-        let mut ending_seen = false;
-        let mut started = false;
-        // The last line with text, and blank lines after it.
-        let mut held: Vec<String> = Vec::new();
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            if input.read_until(b'\n', &mut buf)? == 0 {
-                break;
-            }
-            let chunk = feedio::decode(&buf);
-            for phys in physical(&chunk) {
-                let mut phys = phys;
-                if !started {
-                    phys = phys.trim_start_matches(is_py_space);
-                    if phys.is_empty() {
-                        continue;
-                    }
-                    started = true;
-                }
-                if !ending_seen {
-                    for e in ["\r\n", "\n", "\r"] {
-                        if phys.ends_with(e) {
-                            r.ending = e;
-                            ending_seen = true;
-                            break;
-                        }
-                    }
-                }
-                if phys.chars().all(is_py_space) {
-                    held.push(phys.to_string());
+        stream_csv(ctx, input, out)
+    }
+}
+
+/// [`Parser::parse`] over a reader: the report's `strip()` is done with one
+/// line of lookahead (trailing blank lines are held back until more text
+/// follows), and the line ending is the first one seen.
+pub fn stream_csv(ctx: Ctx, input: &mut dyn BufRead, out: &mut Records) -> Result<(), Fail> {
+    let mut r = Reading {
+        ctx,
+        csv: PyCsv::new(),
+        header: None,
+        ending: "\r\n",
+    };
+    let mut ending_seen = false;
+    let mut started = false;
+    // The last line with text, and blank lines after it.
+    let mut held: Vec<String> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        let chunk = feedio::decode(&buf);
+        for phys in physical(&chunk) {
+            let mut phys = phys;
+            if !started {
+                phys = phys.trim_start_matches(is_py_space);
+                if phys.is_empty() {
                     continue;
                 }
-                for h in held.drain(..) {
-                    r.line(&h.replace('\0', ""), out)?;
-                }
-                held.push(phys.to_string());
+                started = true;
             }
+            if !ending_seen {
+                for e in ["\r\n", "\n", "\r"] {
+                    if phys.ends_with(e) {
+                        r.ending = e;
+                        ending_seen = true;
+                        break;
+                    }
+                }
+            }
+            if phys.chars().all(is_py_space) {
+                held.push(phys.to_string());
+                continue;
+            }
+            for h in held.drain(..) {
+                r.line(&h.replace('\0', ""), out)?;
+            }
+            held.push(phys.to_string());
         }
-        if held.is_empty() {
-            return r.finish("", out);
-        }
-        let last = held[0].trim_end_matches(is_py_space).replace('\0', "");
-        if !last.is_empty() {
-            r.line(&last, out)?;
-        }
-        r.finish(&last, out)
     }
+    if held.is_empty() {
+        return r.finish("", out);
+    }
+    let last = held[0].trim_end_matches(is_py_space).replace('\0', "");
+    if !last.is_empty() {
+        r.line(&last, out)?;
+    }
+    r.finish(&last, out)
 }
 
 #[cfg(test)]

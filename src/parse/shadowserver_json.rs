@@ -3,7 +3,9 @@
 //! feeds but no longer shipped; this follows its last version on top of the
 //! same schema and mapping as the CSV parser).
 //!
-//! Input: a JSON list of records, or one record per line (JSON lines). The
+//! Input: a JSON list of records, or one record per line (JSON lines); CSV
+//! (what IntelMQ 3.5.0's Reports API collector actually delivers) is read as
+//! the CSV parser reads it. The
 //! report type is chosen as for the CSV parser (`feedname`, else
 //! `extra.file_name`, ending in `.json` or `.csv`). Each record's keys are its
 //! columns; a JSON number or boolean is handed to a conversion function as its
@@ -115,7 +117,7 @@ impl ShadowserverJson {
                     record(&ctx, &item, out)?;
                 }
             }
-            Some(_) => {
+            Some(b'{') => {
                 let mut line = Vec::new();
                 loop {
                     line.clear();
@@ -128,6 +130,9 @@ impl ShadowserverJson {
                     }
                 }
             }
+            // IntelMQ 3.5.0's Reports API collector downloads CSV (and names the
+            // files `.csv`), while its feed list still names this parser.
+            Some(_) => super::shadowserver::stream_csv(ctx, input, out),
         }
     }
 }
