@@ -14,7 +14,7 @@
 //! and the line.
 
 use super::shadowserver_map::{map_row, Ctx, Row};
-use super::shadowserver_schema::{self, truthy, ReportType, Schema};
+use super::shadowserver_schema::{self, ReportType, Schema};
 use super::{feedio, Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::Message;
@@ -89,15 +89,25 @@ impl Select {
     }
 }
 
+/// IntelMQ passes `overwrite` to `Message.add` as it is: only `false` (the
+/// default) keeps the report's `feed.name`; `null` makes an existing one an error.
+pub fn overwrite_param(p: &Params) -> Option<bool> {
+    match p.get("overwrite") {
+        None | Some(Value::Bool(false)) => Some(false),
+        Some(Value::Null) => None,
+        Some(_) => Some(true),
+    }
+}
+
 pub struct Shadowserver {
     select: Select,
-    overwrite: bool,
+    overwrite: Option<bool>,
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Parser>> {
     Ok(Box::new(Shadowserver {
         select: Select::new(p, "csv")?,
-        overwrite: p.get("overwrite").is_some_and(truthy),
+        overwrite: overwrite_param(p),
     }))
 }
 

@@ -14,7 +14,6 @@
 
 use super::shadowserver::Select;
 use super::shadowserver_map::{map_row, Ctx, Row};
-use super::shadowserver_schema::truthy;
 use super::stream_json::ArrayItems;
 use super::{Params, Parser, Records};
 use crate::pyfmt::py_json_dumps;
@@ -24,13 +23,13 @@ use std::io::BufRead;
 
 pub struct ShadowserverJson {
     select: Select,
-    overwrite: bool,
+    overwrite: Option<bool>,
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Parser>> {
     Ok(Box::new(ShadowserverJson {
         select: Select::new(p, "csv|json")?,
-        overwrite: p.get("overwrite").is_some_and(truthy),
+        overwrite: super::shadowserver::overwrite_param(p),
     }))
 }
 

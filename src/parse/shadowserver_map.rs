@@ -354,7 +354,7 @@ pub struct Ctx<'a> {
     /// The feed name to set (the schema's, or the `feedname` parameter).
     pub feed_name: &'a str,
     /// IntelMQ's `overwrite` parameter: replace the report's `feed.name`.
-    pub overwrite: bool,
+    pub overwrite: Option<bool>,
 }
 
 fn field_err(e: FieldError) -> String {
@@ -399,7 +399,7 @@ pub fn map_row(ctx: &Ctx, row: &dyn Row, raw: &str, mut ev: Message) -> Result<M
         Value::String(ctx.feed_name.to_string()),
         Add {
             sanitize: true,
-            overwrite: Some(ctx.overwrite),
+            overwrite: ctx.overwrite,
         },
     )
     .map_err(field_err)?;
