@@ -107,6 +107,13 @@ mod tests {
         for f in all() {
             if let Some(e) = f.parser_entry() {
                 if let Err(err) = (e.build)(&f.parameters) {
+                    // Data the user installs (the Shadowserver schema) may be absent here.
+                    if err
+                        .downcast_ref::<super::super::shadowserver_schema::SchemaMissing>()
+                        .is_some()
+                    {
+                        continue;
+                    }
                     panic!("feed {}: parser {}: {err:#}", f.name, e.name);
                 }
             }

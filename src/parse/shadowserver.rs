@@ -516,6 +516,21 @@ mod tests {
     }
 
     #[test]
+    fn overwrite_like_intelmq() {
+        let p = |v: Value| {
+            let mut m = Params::new();
+            m.insert("overwrite".into(), v);
+            overwrite_param(&m)
+        };
+        assert_eq!(overwrite_param(&Params::new()), Some(false));
+        assert_eq!(p(Value::Bool(false)), Some(false));
+        assert_eq!(p(Value::Null), None);
+        // `add(overwrite=0)`: 0 is not `False` in Python's `is` test.
+        assert_eq!(p(Value::from(0)), Some(true));
+        assert_eq!(p(Value::Bool(true)), Some(true));
+    }
+
+    #[test]
     fn header_quoting() {
         assert_eq!(
             Header::new(vec!["a".into(), "b\"c".into()]).quoted,

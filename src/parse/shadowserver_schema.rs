@@ -225,6 +225,23 @@ pub fn schema_path(p: &Params) -> Result<PathBuf> {
     }
 }
 
+/// The schema is not installed (a set-up step, not a broken configuration).
+#[derive(Debug)]
+pub struct SchemaMissing(pub PathBuf);
+
+impl std::fmt::Display for SchemaMissing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the Shadowserver schema file does not exist: {}; install it with `{UPDATE_COMMAND}` \
+             (or `imq-parse --shadowserver-schema-import FILE`), or give the schema_file parameter",
+            self.0.display()
+        )
+    }
+}
+
+impl std::error::Error for SchemaMissing {}
+
 /// The schema the parser uses with these parameters.
 pub fn load(p: &Params) -> Result<Schema> {
     if p.get("test_mode").is_some_and(truthy) {
@@ -238,11 +255,9 @@ pub fn load(p: &Params) -> Result<Schema> {
     let path = schema_path(p)?;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "the Shadowserver schema file does not exist: {}; install it with `{UPDATE_COMMAND}` \
-             (or `imq-parse --shadowserver-schema-import FILE`), or give the schema_file parameter",
-            path.display()
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SchemaMissing(path).into())
+        }
         Err(e) => return Err(anyhow!("{}: {e}", path.display())),
     };
     Schema::parse(&text)
