@@ -139,6 +139,26 @@ fn csv_reports_give_what_intelmq_gives() {
         .ends_with("\"unused\"\n\"2024-05-02 10:00:02\",0.0.0.0,x"));
 }
 
+/// Odd CSV: repeated, missing and surplus columns, quoted line breaks, CR and
+/// mixed line ends, NUL bytes, a byte order mark, blank lines, a header only.
+#[test]
+fn odd_csv_like_intelmq() {
+    let state = tempfile::tempdir().unwrap();
+    let out = run(
+        parse_bin(state.path()).args([
+            "shadowserver",
+            "-q",
+            "-p",
+            &schema_param(),
+            "--dump",
+            "/dev/null",
+        ]),
+        &std::fs::read(data("edge-reports.ndjson")).unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(1), "two lines fail, as in IntelMQ");
+    assert_eq!(events(&out.stdout), expected("edge-reports.intelmq.ndjson"));
+}
+
 #[test]
 fn streaming_strips_the_feed_like_intelmq() {
     let state = tempfile::tempdir().unwrap();
