@@ -188,6 +188,23 @@ impl Schema {
         Schema::parse(TEST_SCHEMA).expect("the bundled test schema is valid")
     }
 
+    /// Conversion function names the schema uses that IntelMQ 3.5.0 (and so imq)
+    /// does not have: a required field using one fails every line.
+    pub fn unknown_functions(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .reports
+            .iter()
+            .flat_map(|r| r.required.iter().chain(&r.optional))
+            .filter_map(|m| match &m.func {
+                Some(Err(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// The checks a schema must pass before it is installed: what IntelMQ's
     /// update checks (`_meta.date_created`) and that it maps at least one report.
     pub fn check_installable(text: &str) -> Result<Schema> {
@@ -302,6 +319,13 @@ pub fn verify_sha256(data: &[u8], expected: &str) -> Result<()> {
 pub fn install(data: &[u8], dest: &Path) -> Result<Installed> {
     let text = std::str::from_utf8(data).context("the schema is not UTF-8")?;
     let schema = Schema::check_installable(text)?;
+    let unknown = schema.unknown_functions();
+    if !unknown.is_empty() {
+        crate::stream::eprintln_safe(&format!(
+            "imq-parse: warning: the schema uses conversion functions imq does not know: {}",
+            unknown.join(", ")
+        ));
+    }
     let version = schema.date_created.clone().unwrap_or_default();
     if let Ok(old) = std::fs::read_to_string(dest) {
         if let Ok(old) = Schema::parse(&old) {
@@ -423,5 +447,12 @@ mod tests {
         assert!(Schema::check_installable("[1]").is_err());
         let no_meta = r#"{"a": {"feed_name": "A", "file_name": "a"}}"#;
         assert!(Schema::check_installable(no_meta).is_err());
+        let s = Schema::check_installable(
+            r#"{"_meta": {"date_created": "x"}, "a": {"feed_name": "A", "file_name": "a",
+                "required_fields": [["source.ip", "ip", "new_func"], ["source.port", "port", "convert_int"]]}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.unknown_functions(), ["new_func"]);
+        assert!(Schema::test_schema().unknown_functions().is_empty());
     }
 }
