@@ -23,7 +23,7 @@ _imq__parse() {
 
     case "${cmd}" in
         imq__parse)
-            opts="-p -i -o -q -v -h -V --intelmq --params --param --set --raw --feed --paths --list --list-feeds --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-p -i -o -q -v -h -V --intelmq --params --param --set --raw --feed --paths --list --list-feeds --shadowserver-schema-update --shadowserver-schema-import --sha256 --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -54,6 +54,18 @@ _imq__parse() {
                     return 0
                     ;;
                 --paths)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shadowserver-schema-update)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shadowserver-schema-import)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -4,6 +4,9 @@ complete -c imq-parse -s p -l param -d 'Set one parameter (KEY=VALUE, VALUE as J
 complete -c imq-parse -l set -d 'Set a report field for raw input, e.g. --set feed.name="My feed" (repeatable)' -r
 complete -c imq-parse -l feed -d 'Parse a known feed (see --list-feeds): its parser, parameters and feed.* fields' -r
 complete -c imq-parse -l paths -d 'IntelMQ destination paths of the bot (comma-separated): with `_on_error`, the report of each failed record also goes to that path (besides the dump)' -r
+complete -c imq-parse -l shadowserver-schema-update -d 'Download the Shadowserver report schema (default: Shadowserver\'s URL), check it and install it in the state directory (or at the `schema_file` parameter)' -r
+complete -c imq-parse -l shadowserver-schema-import -d 'Check and install a Shadowserver report schema file downloaded otherwise' -r
+complete -c imq-parse -l sha256 -d 'The schema\'s expected SHA-256 (with --shadowserver-schema-update/-import)' -r
 complete -c imq-parse -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
 complete -c imq-parse -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
 complete -c imq-parse -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F

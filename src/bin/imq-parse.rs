@@ -19,7 +19,7 @@ const TOOL: &str = "imq-parse";
 #[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Parser to run (see --list); also accepts IntelMQ module names
-    #[arg(value_name = "PARSER", required_unless_present_any = ["list", "list_feeds", "intelmq", "feed", "generate"])]
+    #[arg(value_name = "PARSER", required_unless_present_any = ["list", "list_feeds", "intelmq", "feed", "generate", "shadowserver_schema_update", "shadowserver_schema_import"])]
     parser: Option<String>,
 
     /// Feed files or report files ('-' is stdin)
@@ -63,6 +63,24 @@ struct Cli {
     #[arg(long)]
     list_feeds: bool,
 
+    /// Download the Shadowserver report schema (default: Shadowserver's URL), check
+    /// it and install it in the state directory (or at the `schema_file` parameter)
+    #[arg(long, value_name = "URL", num_args = 0..=1,
+          default_missing_value = imq::parse::shadowserver_schema::DEFAULT_URL)]
+    shadowserver_schema_update: Option<String>,
+
+    /// Check and install a Shadowserver report schema file downloaded otherwise
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "shadowserver_schema_update"
+    )]
+    shadowserver_schema_import: Option<String>,
+
+    /// The schema's expected SHA-256 (with --shadowserver-schema-update/-import)
+    #[arg(long, value_name = "HEX")]
+    sha256: Option<String>,
+
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -100,6 +118,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli.list_feeds {
         list_feeds()?;
         return Ok(0);
+    }
+    if cli.shadowserver_schema_update.is_some() || cli.shadowserver_schema_import.is_some() {
+        return shadowserver_schema(&cli);
     }
     let mut cli = cli;
     let mut params = Params::new();
@@ -150,6 +171,37 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     } else {
         cli::run_stage(TOOL, &cli.common, inputs, &[], &mut stage)
     }
+}
+
+/// `--shadowserver-schema-update` / `--shadowserver-schema-import`.
+fn shadowserver_schema(cli: &Cli) -> anyhow::Result<u8> {
+    use imq::parse::shadowserver_schema::{self as schema, Installed};
+    let mut params = Params::new();
+    if let Some(p) = &cli.params {
+        params.extend(parse::read_params(p)?);
+    }
+    params.extend(cli.param.iter().cloned());
+    let dest = schema::schema_path(&params)?;
+    let sha = cli.sha256.as_deref();
+    let done = match (
+        &cli.shadowserver_schema_update,
+        &cli.shadowserver_schema_import,
+    ) {
+        (Some(url), _) => schema::update(url, sha, &dest)?,
+        (None, Some(file)) => schema::import(file, sha, &dest)?,
+        (None, None) => unreachable!("checked by the caller"),
+    };
+    match done {
+        Installed::New { version, reports } => eprintln!(
+            "{TOOL}: installed Shadowserver schema {version} ({reports} report types) as {}",
+            dest.display()
+        ),
+        Installed::Unchanged { version } => eprintln!(
+            "{TOOL}: Shadowserver schema {version} at {} is up to date",
+            dest.display()
+        ),
+    }
+    Ok(0)
 }
 
 fn list_feeds() -> anyhow::Result<()> {

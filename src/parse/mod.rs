@@ -59,6 +59,10 @@ pub mod openphish;
 pub mod openphish_commercial;
 pub mod phishtank;
 pub mod pyjson;
+pub mod shadowserver;
+pub mod shadowserver_json;
+pub mod shadowserver_map;
+pub mod shadowserver_schema;
 pub mod shodan;
 pub mod spamhaus_cert;
 pub mod spamhaus_drop;
@@ -352,6 +356,18 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.parsers.phishtank.parser",
         description: "PhishTank online-valid list (JSON)",
         build: phishtank::build,
+    },
+    Entry {
+        name: "shadowserver",
+        intelmq: "intelmq.bots.parsers.shadowserver.parser",
+        description: "Shadowserver reports (CSV), every report type of the installed schema",
+        build: shadowserver::build,
+    },
+    Entry {
+        name: "shadowserver-json",
+        intelmq: "intelmq.bots.parsers.shadowserver.parser_json",
+        description: "Shadowserver Reports API data (JSON list or lines), same schema",
+        build: shadowserver_json::build,
     },
     Entry {
         name: "shodan",
