@@ -62,6 +62,18 @@ pub fn py_float(f: f64) -> String {
 }
 
 /// Python's `str(value)` for a value decoded from JSON.
+/// Python's `bool(value)` of a JSON value.
+pub fn py_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+    }
+}
+
 pub fn py_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),

@@ -9,10 +9,12 @@
 //! `overwrite` (default true): mapped values replace values already in the
 //! event, such as the report's `feed.name`.
 
+use super::util_feeds::reject;
 use super::{Params, Parser, Records};
 use crate::harmonization::{self, FieldType};
 use crate::message::{Add, Message};
 use crate::pyfmt::py_json_dumps;
+use crate::pyfmt::py_truthy as truthy;
 use crate::stream::Fail;
 use crate::timeparse;
 use serde_json::{Map, Value};
@@ -227,22 +229,6 @@ pub struct Ctip {
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Parser>> {
     let overwrite = p.get("overwrite").map(truthy).unwrap_or(true);
     Ok(Box::new(Ctip { overwrite }))
-}
-
-fn reject(msg: impl std::fmt::Display) -> Fail {
-    Fail::Reject(msg.to_string())
-}
-
-/// Python truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
-    }
 }
 
 impl Parser for Ctip {

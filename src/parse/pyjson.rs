@@ -6,17 +6,7 @@ use crate::pyfmt::{py_json_dumps, py_repr};
 use crate::stream::Fail;
 use serde_json::Value;
 
-/// Python's `bool(value)`.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
+pub use crate::pyfmt::py_truthy as truthy;
 
 /// `yield from json.loads(raw)`: the items of a list, the keys of an object
 /// (as strings), the characters of a string; a number or `null` is not

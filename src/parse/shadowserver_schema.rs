@@ -109,17 +109,7 @@ fn mapping(item: &Value, report: &str) -> Result<Mapping> {
     })
 }
 
-/// Python truthiness of a JSON value.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
-    }
-}
+pub use crate::pyfmt::py_truthy as truthy;
 
 impl Schema {
     /// Read a schema in Shadowserver's format.

@@ -18,6 +18,7 @@ enum M {
     Leaf(&'static str),
     Node(&'static [(&'static str, M)]),
 }
+use crate::pyfmt::py_truthy as truthy;
 use M::{Leaf, Node};
 
 /// Banner keys to event fields, as IntelMQ maps them. Two keys naming the same
@@ -750,18 +751,6 @@ fn apply_mapping(
         }
     }
     Ok(())
-}
-
-/// Python truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
-    }
 }
 
 impl Shodan {

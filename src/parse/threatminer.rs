@@ -13,6 +13,7 @@
 //! A page without the panel, or a name that is no FQDN, fails the report.
 
 use super::htmldom::unescape;
+use super::util_feeds::reject;
 use super::{Params, Parser, Records};
 use crate::stream::Fail;
 
@@ -24,10 +25,6 @@ pub struct Threatminer {
 
 pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
     Ok(Box::<Threatminer>::default())
-}
-
-fn reject(msg: impl std::fmt::Display) -> Fail {
-    Fail::Reject(msg.to_string())
 }
 
 impl Parser for Threatminer {
