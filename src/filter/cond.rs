@@ -99,10 +99,10 @@ type NameMap =
 /// Field positions and parsed addresses of the event being evaluated, so that
 /// rules testing the same field do not search the message (or parse the
 /// address) again. Entries are valid for one generation: [`Cache::reset`]
-/// starts a new one (a new event, or the event changed). The positions of a
-/// generation are found in one pass over the message's keys, the first time a
-/// condition asks: an event has a few dozen fields, a sieve file may test
-/// hundreds of names.
+/// starts a new one (a new event, or the event changed). When the rules test
+/// many names (a sieve file may test hundreds), the positions of a generation
+/// are found in one pass over the message's keys, the first time a condition
+/// asks; a few names (an expression) are looked for one by one.
 #[derive(Debug, Clone)]
 pub struct Cache {
     gen: u64,
@@ -424,6 +424,27 @@ pub fn network(s: &str) -> Option<IpNetwork> {
     crate::harmonization::parse_network(s, false)?.parse().ok()
 }
 
+/// `IpNetwork::contains` as a masked compare (sieve files test many networks
+/// per event).
+#[inline]
+fn net_contains(n: &IpNetwork, a: IpAddr) -> bool {
+    match (n, a) {
+        (IpNetwork::V4(n), IpAddr::V4(a)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(n.prefix()))
+                .unwrap_or(0);
+            (u32::from(a) ^ u32::from(n.ip())) & mask == 0
+        }
+        (IpNetwork::V6(n), IpAddr::V6(a)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(n.prefix()))
+                .unwrap_or(0);
+            (u128::from(a) ^ u128::from(n.ip())) & mask == 0
+        }
+        _ => false,
+    }
+}
+
 /// A compiled condition.
 #[derive(Debug, Clone)]
 pub enum Cond {
@@ -553,7 +574,7 @@ impl Cond {
                 nets,
             } => cache
                 .ip(ev, f)
-                .is_some_and(|a| nets.iter().any(|n| n.contains(a))),
+                .is_some_and(|a| nets.iter().any(|n| net_contains(n, a))),
             Cond::Num {
                 key: Key::Field(f),
                 op,
@@ -831,6 +852,54 @@ mod tests {
         assert!(t(s("extra.list", StrOp::Has, "a")));
         assert!(!t(s("source.asn", StrOp::Eq, "64496")));
         assert!(t(s("comment", StrOp::Gt, "hello")));
+    }
+
+    #[test]
+    fn network_contains() {
+        for (net, ip) in [
+            ("192.0.2.0/24", "192.0.2.7"),
+            ("192.0.2.0/24", "192.0.3.7"),
+            ("0.0.0.0/0", "203.0.113.1"),
+            ("10.1.2.3/32", "10.1.2.3"),
+            ("10.1.2.3/32", "10.1.2.4"),
+            ("10.1.2.3/31", "10.1.2.2"),
+            ("2001:db8::/32", "2001:db8::1"),
+            ("2001:db8::/32", "2001:db9::1"),
+            ("::/0", "2001:db8::1"),
+            ("2001:db8::1/128", "2001:db8::1"),
+            ("192.0.2.0/24", "::ffff:192.0.2.1"),
+            ("::/0", "192.0.2.1"),
+        ] {
+            let n = network(net).unwrap();
+            let a: IpAddr = ip.parse().unwrap();
+            assert_eq!(net_contains(&n, a), n.contains(a), "{net} {ip}");
+        }
+    }
+
+    #[test]
+    fn cache_follows_events_and_new_fields() {
+        // More names than the one-by-one lookup takes: the index pass.
+        let many: Vec<Field> = (0..12)
+            .map(|i| Field::new(&format!("extra.c{i}")))
+            .collect();
+        let mut cache = Cache::default();
+        let a = Message::from_json(
+            br#"{"extra.c3":"x","comment":"a","extra.cache_late":true}"#,
+            MsgType::Event,
+        )
+        .unwrap();
+        let b = Message::from_json(br#"{"comment":"b","extra.c5":1}"#, MsgType::Event).unwrap();
+        for (ev, present) in [(&a, 3), (&b, 5), (&a, 3)] {
+            cache.reset();
+            for (i, f) in many.iter().enumerate() {
+                assert_eq!(cache.position(ev, f).is_some(), i == present);
+            }
+            // A field made after the index was built is still found.
+            let late = Field::new("extra.cache_late");
+            assert_eq!(cache.get(ev, &late), ev.get("extra.cache_late"));
+            let c = Field::new("comment");
+            assert_eq!(cache.get(ev, &c), ev.get("comment"));
+        }
     }
 
     #[test]
