@@ -594,18 +594,20 @@ impl Cond {
                 key: Key::Field(f),
                 op: MultiOp::In,
                 values,
-            } if values
-                .iter()
-                .all(|v| matches!(v.value, Operand::Lit(Value::String(_)))) =>
-            {
-                match cache.get(ev, f) {
-                    None => false,
-                    Some(Value::String(s)) => values
-                        .iter()
-                        .any(|v| matches!(&v.value, Operand::Lit(Value::String(w)) if w == s)),
-                    // Python: a non-string never equals a string.
-                    Some(_) => false,
+            } => {
+                let Some(Value::String(s)) = cache.get(ev, f) else {
+                    // Absent: false; other values: the general path.
+                    return cache.position(ev, f).is_none().then_some(false);
+                };
+                for v in values {
+                    match &v.value {
+                        Operand::Lit(Value::String(w)) if w == s => return Some(true),
+                        Operand::Lit(Value::String(_)) => {}
+                        // A variable or a non-string literal: the general path.
+                        _ => return None,
+                    }
                 }
+                false
             }
             Cond::Str {
                 key: Key::Field(f),
