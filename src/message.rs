@@ -229,6 +229,7 @@ impl Message {
     }
 
     /// The value at a position found with [`Message::position`].
+    #[inline]
     pub fn value_at(&self, i: usize) -> Option<&Value> {
         self.fields.get(i).map(|f| self.value(f))
     }

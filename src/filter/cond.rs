@@ -37,69 +37,174 @@ pub fn var<'a>(vars: &'a Vars, name: &str) -> Result<&'a Value, Fail> {
 pub struct Field {
     pub name: String,
     slot: usize,
+    /// `extra` (any `extra.*` field), which `:exists` treats apart.
+    any_extra: bool,
 }
+
+/// Every field name conditions were built for, by slot. Names only come in
+/// while rules are compiled; the count lets a [`Cache`] see when its copy of
+/// the table is out of date without taking the lock.
+static SLOTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+static SLOT_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl Field {
     pub fn new(name: &str) -> Field {
-        static SLOTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
         let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
         let slot = match slots.iter().position(|s| s == name) {
             Some(i) => i,
             None => {
                 slots.push(name.to_string());
+                SLOT_COUNT.store(slots.len(), std::sync::atomic::Ordering::Release);
                 slots.len() - 1
             }
         };
         Field {
             name: name.to_string(),
             slot,
+            any_extra: name == "extra",
         }
     }
 }
 
+/// A cheap hash for field names: their length and first and last bytes,
+/// which tell the names of the data format (and `extra.*` names that differ at
+/// the end) apart; the map compares whole names anyway.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, b: &[u8]) {
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..s.len()].copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        let n = b.len();
+        let head = word(&b[..n.min(8)]);
+        let tail = word(&b[n.saturating_sub(8)..]);
+        let h = (self.0 ^ head ^ (n as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (h.rotate_left(29) ^ tail).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 ^= u64::from(i);
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+type NameMap =
+    std::collections::HashMap<Box<str>, usize, std::hash::BuildHasherDefault<NameHasher>>;
+
 /// Field positions and parsed addresses of the event being evaluated, so that
 /// rules testing the same field do not search the message (or parse the
 /// address) again. Entries are valid for one generation: [`Cache::reset`]
-/// starts a new one (a new event, or the event changed).
-#[derive(Debug, Default, Clone)]
+/// starts a new one (a new event, or the event changed). When the rules test
+/// many names (a sieve file may test hundreds), the positions of a generation
+/// are found in one pass over the message's keys, the first time a condition
+/// asks; a few names (an expression) are looked for one by one.
+#[derive(Debug, Clone)]
 pub struct Cache {
     gen: u64,
-    /// (generation, position + 1 or 0 when absent)
-    pos: Vec<(u64, usize)>,
+    /// The positions of this generation are in `pos` (or, with `by_scan`,
+    /// are looked up when first asked for).
+    indexed: bool,
+    by_scan: bool,
+    /// Slot by field name (a copy of [`SLOTS`]).
+    names: NameMap,
+    /// Per slot: (generation, position + 1); absent unless of this generation.
+    pos: Vec<(u64, u32)>,
     ips: Vec<(u64, Option<IpAddr>)>,
+}
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache {
+            // Entries start at generation 0: never current.
+            gen: 1,
+            indexed: false,
+            by_scan: false,
+            names: NameMap::default(),
+            pos: Vec::new(),
+            ips: Vec::new(),
+        }
+    }
 }
 
 impl Cache {
     pub fn reset(&mut self) {
         self.gen += 1;
+        self.indexed = false;
     }
 
+    #[cold]
+    fn refresh_names(&mut self) {
+        let slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, n) in slots.iter().enumerate().skip(self.names.len()) {
+            self.names.insert(n.as_str().into(), i);
+        }
+        self.pos.resize(slots.len(), (0, 0));
+        self.ips.resize(slots.len(), (0, None));
+    }
+
+    #[inline(never)]
+    fn index(&mut self, ev: &Message) {
+        if self.names.len() != SLOT_COUNT.load(std::sync::atomic::Ordering::Acquire) {
+            self.refresh_names();
+        }
+        // A few names (an expression) are cheaper to look for one by one,
+        // when first asked for.
+        self.by_scan = self.names.len() <= 8;
+        if !self.by_scan {
+            for (i, k) in ev.keys().enumerate() {
+                if let Some(&slot) = self.names.get(k) {
+                    self.pos[slot] = (self.gen, i as u32 + 1);
+                }
+            }
+        }
+        self.indexed = true;
+    }
+
+    /// Where the field is in the message.
+    #[inline(always)]
+    fn position(&mut self, ev: &Message, f: &Field) -> Option<usize> {
+        if !self.indexed {
+            self.index(ev);
+        }
+        match self.pos.get_mut(f.slot) {
+            Some(e) => {
+                if e.0 != self.gen {
+                    if !self.by_scan {
+                        return None;
+                    }
+                    *e = (self.gen, ev.position(&f.name).map_or(0, |p| p as u32 + 1));
+                }
+                (e.1 as usize).checked_sub(1)
+            }
+            // A field made after the index was built.
+            None => ev.position(&f.name),
+        }
+    }
+
+    #[inline(always)]
     fn get<'m>(&mut self, ev: &'m Message, f: &Field) -> Option<&'m Value> {
-        if f.slot >= self.pos.len() {
-            self.pos.resize(f.slot + 1, (0, 0));
-        }
-        let e = &mut self.pos[f.slot];
-        if e.0 != self.gen || self.gen == 0 {
-            *e = (self.gen, ev.position(&f.name).map_or(0, |p| p + 1));
-        }
-        match e.1 {
-            0 => None,
-            p => ev.value_at(p - 1),
-        }
+        let p = self.position(ev, f)?;
+        ev.value_at(p)
     }
 
     fn ip(&mut self, ev: &Message, f: &Field) -> Option<IpAddr> {
-        if f.slot >= self.ips.len() {
-            self.ips.resize(f.slot + 1, (0, None));
-        }
-        if self.ips[f.slot].0 == self.gen && self.gen != 0 {
-            return self.ips[f.slot].1;
+        if let Some(&(g, ip)) = self.ips.get(f.slot) {
+            if g == self.gen {
+                return ip;
+            }
         }
         let ip = match self.get(ev, f) {
             Some(Value::String(s)) => s.parse::<IpAddr>().ok(),
             _ => None,
         };
-        self.ips[f.slot] = (self.gen, ip);
+        if let Some(e) = self.ips.get_mut(f.slot) {
+            *e = (self.gen, ip);
+        }
         ip
     }
 }
@@ -319,6 +424,27 @@ pub fn network(s: &str) -> Option<IpNetwork> {
     crate::harmonization::parse_network(s, false)?.parse().ok()
 }
 
+/// `IpNetwork::contains` as a masked compare (sieve files test many networks
+/// per event).
+#[inline]
+fn net_contains(n: &IpNetwork, a: IpAddr) -> bool {
+    match (n, a) {
+        (IpNetwork::V4(n), IpAddr::V4(a)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(n.prefix()))
+                .unwrap_or(0);
+            (u32::from(a) ^ u32::from(n.ip())) & mask == 0
+        }
+        (IpNetwork::V6(n), IpAddr::V6(a)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(n.prefix()))
+                .unwrap_or(0);
+            (u128::from(a) ^ u128::from(n.ip())) & mask == 0
+        }
+        _ => false,
+    }
+}
+
 /// A compiled condition.
 #[derive(Debug, Clone)]
 pub enum Cond {
@@ -387,16 +513,17 @@ fn text_of(v: &Value) -> Cow<'_, str> {
 }
 
 impl Cond {
-    /// Evaluate the condition for an event. The common shapes (logic, field
-    /// exists, string equality, IP in networks) are handled here, in a small
-    /// function; the rest in [`Cond::eval_other`], so that the hot path stays
-    /// cheap to call for files of hundreds of rules.
+    /// Evaluate the condition for an event. Logic and the common leaf shapes
+    /// (field exists, string equality, literal numbers and lists, regexes, IP
+    /// in networks) are handled here, the leaves inline in the loops of `&&`
+    /// and `||`; the rest in [`Cond::eval_other`], so that the hot path stays
+    /// cheap for files of hundreds of rules.
     pub fn eval(&self, ev: &Message, vars: &Vars, cache: &mut Cache) -> Result<bool, Fail> {
         match self {
-            Cond::Not(c) => Ok(!c.eval(ev, vars, cache)?),
+            Cond::Not(c) => Ok(!c.eval_child(ev, vars, cache)?),
             Cond::And(cs) => {
                 for c in cs {
-                    if !c.eval(ev, vars, cache)? {
+                    if !c.eval_child(ev, vars, cache)? {
                         return Ok(false);
                     }
                 }
@@ -404,13 +531,32 @@ impl Cond {
             }
             Cond::Or(cs) => {
                 for c in cs {
-                    if c.eval(ev, vars, cache)? {
+                    if c.eval_child(ev, vars, cache)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
-            Cond::Exists(Key::Field(f)) if f.name != "extra" => Ok(cache.get(ev, f).is_some()),
+            _ => match self.leaf(ev, cache) {
+                Some(b) => Ok(b),
+                None => self.eval_other(ev, vars, cache),
+            },
+        }
+    }
+
+    #[inline(always)]
+    fn eval_child(&self, ev: &Message, vars: &Vars, cache: &mut Cache) -> Result<bool, Fail> {
+        match self.leaf(ev, cache) {
+            Some(b) => Ok(b),
+            None => self.eval(ev, vars, cache),
+        }
+    }
+
+    /// The value of a hot leaf shape, `None` for anything else.
+    #[inline(always)]
+    fn leaf(&self, ev: &Message, cache: &mut Cache) -> Option<bool> {
+        Some(match self {
+            Cond::Exists(Key::Field(f)) if !f.any_extra => cache.position(ev, f).is_some(),
             Cond::Str {
                 key: Key::Field(f),
                 op: op @ (StrOp::Eq | StrOp::Ne),
@@ -419,19 +565,62 @@ impl Cond {
                         value: Operand::Lit(Value::String(want)),
                         ..
                     },
-            } => Ok(match cache.get(ev, f) {
-                None => *op == StrOp::Ne,
+            } => match cache.get(ev, f) {
                 Some(Value::String(s)) => (s == want) == (*op == StrOp::Eq),
-                Some(_) => *op == StrOp::Ne,
-            }),
+                _ => *op == StrOp::Ne,
+            },
             Cond::Ip {
                 key: Key::Field(f),
                 nets,
-            } => Ok(cache
+            } => cache
                 .ip(ev, f)
-                .is_some_and(|a| nets.iter().any(|n| n.contains(a)))),
-            _ => self.eval_other(ev, vars, cache),
-        }
+                .is_some_and(|a| nets.iter().any(|n| net_contains(n, a))),
+            Cond::Num {
+                key: Key::Field(f),
+                op,
+                value:
+                    Pattern {
+                        value: Operand::Lit(Value::Number(want)),
+                        ..
+                    },
+            } => match cache.get(ev, f) {
+                None => false,
+                Some(lhs) => match number_of(lhs) {
+                    None => *op == NumOp::Ne,
+                    Some(l) => op.test(l.partial_cmp(&want.as_f64().unwrap_or(f64::NAN))),
+                },
+            },
+            Cond::Multi {
+                key: Key::Field(f),
+                op: MultiOp::In,
+                values,
+            } => {
+                let Some(Value::String(s)) = cache.get(ev, f) else {
+                    // Absent: false; other values: the general path.
+                    return cache.position(ev, f).is_none().then_some(false);
+                };
+                for v in values {
+                    match &v.value {
+                        Operand::Lit(Value::String(w)) if w == s => return Some(true),
+                        Operand::Lit(Value::String(_)) => {}
+                        // A variable or a non-string literal: the general path.
+                        _ => return None,
+                    }
+                }
+                false
+            }
+            Cond::Str {
+                key: Key::Field(f),
+                op: op @ (StrOp::Match | StrOp::NotMatch),
+                value: Pattern { re: Some(re), .. },
+            } => match cache.get(ev, f) {
+                None => *op == StrOp::NotMatch,
+                Some(Value::String(s)) => re.is_match(s) == (*op == StrOp::Match),
+                // The text form of other values: the general path.
+                Some(_) => return None,
+            },
+            _ => return None,
+        })
     }
 
     #[inline(never)]
@@ -454,7 +643,7 @@ impl Cond {
                 }
                 false
             }
-            Cond::Exists(Key::Field(f)) if f.name != "extra" => cache.get(ev, f).is_some(),
+            Cond::Exists(Key::Field(f)) if !f.any_extra => cache.position(ev, f).is_some(),
             Cond::Exists(k) => ev.contains(&k.name(vars)?),
             Cond::Str { key, op, value } => {
                 let Some(lhs) = key.get(ev, vars, cache)? else {
@@ -665,6 +854,54 @@ mod tests {
         assert!(t(s("extra.list", StrOp::Has, "a")));
         assert!(!t(s("source.asn", StrOp::Eq, "64496")));
         assert!(t(s("comment", StrOp::Gt, "hello")));
+    }
+
+    #[test]
+    fn network_contains() {
+        for (net, ip) in [
+            ("192.0.2.0/24", "192.0.2.7"),
+            ("192.0.2.0/24", "192.0.3.7"),
+            ("0.0.0.0/0", "203.0.113.1"),
+            ("10.1.2.3/32", "10.1.2.3"),
+            ("10.1.2.3/32", "10.1.2.4"),
+            ("10.1.2.3/31", "10.1.2.2"),
+            ("2001:db8::/32", "2001:db8::1"),
+            ("2001:db8::/32", "2001:db9::1"),
+            ("::/0", "2001:db8::1"),
+            ("2001:db8::1/128", "2001:db8::1"),
+            ("192.0.2.0/24", "::ffff:192.0.2.1"),
+            ("::/0", "192.0.2.1"),
+        ] {
+            let n = network(net).unwrap();
+            let a: IpAddr = ip.parse().unwrap();
+            assert_eq!(net_contains(&n, a), n.contains(a), "{net} {ip}");
+        }
+    }
+
+    #[test]
+    fn cache_follows_events_and_new_fields() {
+        // More names than the one-by-one lookup takes: the index pass.
+        let many: Vec<Field> = (0..12)
+            .map(|i| Field::new(&format!("extra.c{i}")))
+            .collect();
+        let mut cache = Cache::default();
+        let a = Message::from_json(
+            br#"{"extra.c3":"x","comment":"a","extra.cache_late":true}"#,
+            MsgType::Event,
+        )
+        .unwrap();
+        let b = Message::from_json(br#"{"comment":"b","extra.c5":1}"#, MsgType::Event).unwrap();
+        for (ev, present) in [(&a, 3), (&b, 5), (&a, 3)] {
+            cache.reset();
+            for (i, f) in many.iter().enumerate() {
+                assert_eq!(cache.position(ev, f).is_some(), i == present);
+            }
+            // A field made after the index was built is still found.
+            let late = Field::new("extra.cache_late");
+            assert_eq!(cache.get(ev, &late), ev.get("extra.cache_late"));
+            let c = Field::new("comment");
+            assert_eq!(cache.get(ev, &c), ev.get("comment"));
+        }
     }
 
     #[test]
