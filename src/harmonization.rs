@@ -1153,9 +1153,12 @@ fn url_sanitize(v: &Value) -> Option<String> {
     if x.is_empty() {
         return None;
     }
-    let x = x
-        .replace("hxxp://", "http://")
-        .replace("hxxps://", "https://");
+    let x = if x.contains("hxxp") {
+        x.replace("hxxp://", "http://")
+            .replace("hxxps://", "https://")
+    } else {
+        x
+    };
     let cleaned = pyurl::clean(&x).into_owned();
     let r = pyurl::urlsplit(&cleaned).ok()?;
     if r.scheme == "file" && r.netloc.is_empty() {
