@@ -1185,6 +1185,29 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn plain_base64_check_agrees_with_python_rules() {
+        for x in [
+            "YQ==",
+            "YWI=",
+            "YWJj",
+            "YQ=",
+            "YQ",
+            "Y===",
+            "====",
+            "YQ==YQ==",
+            "Y Q==",
+            "YQ=\n=",
+            "eyJpcF9hZGRyZXNzIjogIjEwLjAuMC4xIn0=",
+            "ab-_",
+            "abc\u{e9}",
+            "=YQ=",
+            "YQ==\n",
+        ] {
+            assert_eq!(b64_is_valid(x), b64_python(x, None), "{x:?}");
+        }
+    }
+
+    #[test]
     fn python_dollar_in_regex() {
         let r = Regex::new(&py_regex("^(high|low)$")).unwrap();
         assert!(r.is_match("high"));

@@ -1754,6 +1754,10 @@ pub fn strptime(s: &str, fmt: &str) -> Result<Parsed, String> {
     if let Some(p) = strptime_fixed(s, fmt) {
         return Ok(p);
     }
+    strptime_general(s, fmt)
+}
+
+fn strptime_general(s: &str, fmt: &str) -> Result<Parsed, String> {
     let mut elems = Vec::new();
     compile_format(fmt, &mut elems)?;
     for (i, e) in elems.iter().enumerate() {
@@ -2204,6 +2208,70 @@ pub fn convert(value: &str, format: Option<&str>) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fixed_width_strptime_agrees_with_the_general_matcher() {
+        let cases = [
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-02-29 23:59:59", "%Y-%m-%d %H:%M:%S"),
+            ("2023-02-29 23:59:59", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 24:00:00", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 03:04:60", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 03:04:61", "%Y-%m-%d %H:%M:%S"),
+            ("0000-01-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-00-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-00 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-1-2 3:4:5", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02  03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02\t03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 03:04:05 ", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02T03:04:05", "%Y-%m-%dT%H:%M:%S"),
+            ("2024-01-02t03:04:05", "%Y-%m-%dT%H:%M:%S"),
+            ("2024-01-02", "%Y-%m-%d"),
+            ("2024-13-02", "%Y-%m-%d"),
+            ("20240102", "%Y%m%d"),
+            ("2024010", "%Y%m%d"),
+            ("02/01/2024", "%d/%m/%Y"),
+            ("2024-01-02 03:04", "%Y-%m-%d %H:%M"),
+            ("2024-01", "%Y-%m"),
+            ("01-02", "%m-%d"),
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S%%"),
+            ("2024-01-02%", "%Y-%m-%d%%"),
+            ("2024-01-02 2024", "%Y-%m-%d %Y"),
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S %z"),
+            ("2024-01-02 03:04:05", "%Y-%m-%d  %H:%M:%S"),
+            ("١٢٣٤-01-02", "%Y-%m-%d"),
+        ];
+        for (s, f) in cases {
+            let fast = strptime(s, f).map(|p| p.to_utc());
+            let general = strptime_general(s, f).map(|p| p.to_utc());
+            assert_eq!(fast, general, "{s:?} {f:?}");
+        }
+    }
+
+    #[test]
+    fn to_iso_writes_python_isoformat() {
+        for (s, want) in [
+            ("2024-01-02 03:04:05", "2024-01-02T03:04:05+00:00"),
+            ("0001-01-01 00:00:00", "0001-01-01T00:00:00+00:00"),
+            (
+                "9999-12-31 23:59:59.000001",
+                "9999-12-31T23:59:59.000001+00:00",
+            ),
+            ("2024-01-02 03:04:05.5", "2024-01-02T03:04:05.500000+00:00"),
+        ] {
+            let t = strptime_general(
+                s,
+                if s.contains('.') {
+                    "%Y-%m-%d %H:%M:%S.%f"
+                } else {
+                    "%Y-%m-%d %H:%M:%S"
+                },
+            )
+            .unwrap();
+            assert_eq!(to_iso(&t.to_utc()), want);
+        }
+    }
 
     #[test]
     fn common_form_fast_path_agrees_with_dateutil_port() {
