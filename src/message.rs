@@ -255,7 +255,17 @@ impl Message {
         f.val.get_or_init(|| {
             let (a, b) = f.raw.expect("a field without a value has a span");
             let line = self.line.as_ref().expect("a span has a line");
-            serde_json::from_slice(&line[a as usize..b as usize]).expect("checked when read")
+            let text = &line[a as usize..b as usize];
+            // A string without escapes is its bytes between the quotes (spans were
+            // checked for UTF-8 and control characters when read).
+            if let [b'"', inner @ .., b'"'] = text {
+                if !inner.contains(&b'\\') {
+                    if let Ok(s) = std::str::from_utf8(inner) {
+                        return Value::String(s.to_string());
+                    }
+                }
+            }
+            serde_json::from_slice(text).expect("checked when read")
         })
     }
 
