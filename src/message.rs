@@ -114,6 +114,9 @@ pub struct Message {
     ty: MsgType,
     line: Option<Arc<[u8]>>,
     fields: Vec<Field>,
+    /// How many leading fields are still, byte for byte, the start of `line`
+    /// (`{` up to the comma after the last of them): written as one copy.
+    verbatim: u32,
 }
 
 #[derive(Clone)]
@@ -144,10 +147,22 @@ impl fmt::Debug for Message {
     }
 }
 
+/// What the previous line of a stream had at one key position (see `keep_raw`).
+#[derive(Default, Clone)]
+struct Hint {
+    /// The field found there.
+    spec: Option<&'static harmonization::FieldSpec>,
+    /// The JSON text of the last value found valid for that field: feeds repeat
+    /// values (feed.*, classification, raw of a report), and validity depends on
+    /// the field and the text only.
+    valid: Vec<u8>,
+}
+
+/// Longest value text remembered as valid.
+const HINT_MAX: usize = 512;
+
 thread_local! {
-    /// The field found at each key position of the previous line (see `keep_raw`).
-    static KEY_HINTS: std::cell::RefCell<Vec<Option<&'static harmonization::FieldSpec>>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    static KEY_HINTS: std::cell::RefCell<Vec<Hint>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Equal like IntelMQ's messages (dicts): same class, same fields and values, in
@@ -178,6 +193,7 @@ impl Message {
             ty,
             line: None,
             fields: Vec::with_capacity(24),
+            verbatim: 0,
         }
     }
 
@@ -210,6 +226,7 @@ impl Message {
         self.ty = ty;
         if ty == MsgType::Report {
             let h = harmonization();
+            self.verbatim = 0;
             self.fields.retain(|f| h.lookup(ty, &f.key).is_some());
         }
     }
@@ -239,7 +256,17 @@ impl Message {
         f.val.get_or_init(|| {
             let (a, b) = f.raw.expect("a field without a value has a span");
             let line = self.line.as_ref().expect("a span has a line");
-            serde_json::from_slice(&line[a as usize..b as usize]).expect("checked when read")
+            let text = &line[a as usize..b as usize];
+            // A string without escapes is its bytes between the quotes (spans were
+            // checked for UTF-8 and control characters when read).
+            if let [b'"', inner @ .., b'"'] = text {
+                if !inner.contains(&b'\\') {
+                    if let Ok(s) = std::str::from_utf8(inner) {
+                        return Value::String(s.to_string());
+                    }
+                }
+            }
+            serde_json::from_slice(text).expect("checked when read")
         })
     }
 
@@ -277,10 +304,12 @@ impl Message {
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         if key == "extra" {
             let before = self.fields.len();
+            self.verbatim = 0;
             self.fields.retain(|f| !f.key.starts_with("extra."));
             return (before != self.fields.len()).then_some(Value::Null);
         }
         let i = self.position(key)?;
+        self.cut_verbatim(i);
         let f = self.fields.remove(i);
         let v = self.value(&f).clone();
         Some(v)
@@ -422,9 +451,17 @@ impl Message {
     /// Insert or replace without any checks (values known to be valid).
     fn put(&mut self, key: Cow<'static, str>, value: Value) {
         match self.position(&key) {
-            Some(i) => self.fields[i] = Field::new(key, value),
+            Some(i) => {
+                self.cut_verbatim(i);
+                self.fields[i] = Field::new(key, value)
+            }
             None => self.fields.push(Field::new(key, value)),
         }
+    }
+
+    /// Field `i` changes: the verbatim prefix ends before it.
+    fn cut_verbatim(&mut self, i: usize) {
+        self.verbatim = self.verbatim.min(i as u32);
     }
 
     /// Is `value` acceptable for `key` (after sanitation when asked)? IntelMQ's
@@ -530,24 +567,28 @@ impl Message {
         span: (u32, u32),
         seen: &mut u128,
         escaped: bool,
-        hint: &mut Option<&'static harmonization::FieldSpec>,
+        hint: &mut Hint,
     ) -> Option<bool> {
         let h = harmonization();
         // Lines of one stream repeat their keys in the same order: try the field
         // found at this position in the previous line before hashing.
-        let (spec, subitem) = match *hint {
+        let (spec, subitem) = match hint.spec {
             Some(spec) if spec.name == key && h.lookup_class_of(spec) == Some(self.ty) => {
                 (spec, false)
             }
             _ => {
                 let found = h.lookup(self.ty, key)?;
-                *hint = (!found.1).then_some(found.0);
+                hint.spec = (!found.1).then_some(found.0);
+                hint.valid.clear();
                 found
             }
         };
         let bytes = text.as_bytes();
         let first = *bytes.first()?;
-        if first == b'"' {
+        let cached = !subitem && !escaped && !hint.valid.is_empty() && hint.valid == bytes;
+        if cached {
+            // Found valid for this field in an earlier line.
+        } else if first == b'"' {
             let inner = &text[1..text.len() - 1];
             if escaped && inner.contains('\\') {
                 return None;
@@ -578,6 +619,10 @@ impl Message {
                 return None;
             }
         }
+        if !cached && !subitem && !escaped && bytes.len() <= HINT_MAX {
+            hint.valid.clear();
+            hint.valid.extend_from_slice(bytes);
+        }
         let key: Cow<'static, str> = if subitem {
             Cow::Owned(key.to_string())
         } else {
@@ -597,7 +642,10 @@ impl Message {
             None
         };
         match dup {
-            Some(i) => self.fields[i] = field,
+            Some(i) => {
+                self.cut_verbatim(i);
+                self.fields[i] = field
+            }
             None => self.fields.push(field),
         }
         Some(true)
@@ -615,20 +663,40 @@ impl Message {
         let mut msg = Message::new(ty);
         msg.line = Some(Arc::from(line));
         let mut seen: u128 = 0;
+        // Where the next field must start to extend the verbatim prefix (no
+        // whitespace, fields kept as they are, in order); `None` once broken.
+        let mut next_at = (line.first() == Some(&b'{')).then_some(1usize);
+        let base = line.as_ptr() as usize;
         KEY_HINTS.with_borrow_mut(|hints| -> Result<(), InputError> {
             if hints.len() < pairs.len() {
-                hints.resize(pairs.len(), None);
+                hints.resize(pairs.len(), Hint::default());
             }
             for (p, hint) in pairs.iter().zip(hints.iter_mut()) {
                 if p.key == "__type" {
+                    next_at = None;
                     continue;
                 }
                 let span = (p.start as u32, (p.start + p.text.len()) as u32);
+                let before = msg.fields.len();
                 if p.kind != jsonscan::Kind::Escaped
                     && msg.keep_raw(p.key, p.text, span, &mut seen, false, hint) == Some(true)
                 {
+                    if let Some(at) = next_at {
+                        let key_at = p.key.as_ptr() as usize - base - 1;
+                        let end = span.1 as usize;
+                        next_at = (key_at == at
+                            && p.start == key_at + p.key.len() + 3
+                            && line.get(end) == Some(&b',')
+                            && msg.fields.len() == before + 1
+                            && msg.verbatim as usize == before)
+                            .then_some(end + 1);
+                        if next_at.is_some() {
+                            msg.verbatim += 1;
+                        }
+                    }
                     continue;
                 }
+                next_at = None;
                 let v: Value =
                     serde_json::from_str(p.text).map_err(|e| InputError::Json(e.to_string()))?;
                 msg.add_wire(p.key, v).map_err(InputError::Field)?;
@@ -674,8 +742,17 @@ impl Message {
 
     /// Append the wire form (compact JSON, `__type` last) to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-        for f in &self.fields {
+        let mut n = self.verbatim as usize;
+        match (n.checked_sub(1).map(|i| self.fields[i].raw), &self.line) {
+            (Some(Some((_, end))), Some(line)) => {
+                out.extend_from_slice(&line[..end as usize + 1]);
+            }
+            _ => {
+                n = 0;
+                out.push(b'{');
+            }
+        }
+        for f in &self.fields[n..] {
             // Keys passed the key syntax check: nothing to escape.
             out.push(b'"');
             out.extend_from_slice(f.key.as_bytes());
@@ -683,7 +760,7 @@ impl Message {
             match (f.raw, &self.line) {
                 // Unchanged since it was read: the original bytes.
                 (Some((a, b)), Some(line)) => out.extend_from_slice(&line[a as usize..b as usize]),
-                _ => serde_json::to_writer(&mut *out, self.value(f)).expect("Vec write"),
+                _ => write_value(out, self.value(f)),
             }
             out.push(b',');
         }
@@ -725,6 +802,22 @@ impl Message {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// A value as serde_json writes it; strings without anything to escape (nearly
+/// all) are copied in one piece instead of byte by byte.
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    if let Value::String(s) = v {
+        let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+        if s.bytes().fold(true, |ok, b| ok & plain(b)) {
+            out.reserve(s.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+            return;
+        }
+    }
+    serde_json::to_writer(&mut *out, v).expect("Vec write");
 }
 
 fn is_empty_container(v: &Value) -> bool {
@@ -919,7 +1012,8 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
             let text = raw.get();
             let start = text.as_ptr() as usize - base;
             let span = (start as u32, (start + text.len()) as u32);
-            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut None) {
+            let mut hint = Hint::default();
+            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut hint) {
                 if kept {
                     continue;
                 }

@@ -245,6 +245,13 @@ fn dumps_into(v: &Value, sort_keys: bool, out: &mut String) {
 /// pairs above the BMP), as Python's `json.dumps` writes it by default.
 pub fn json_str_ascii(s: &str, out: &mut String) {
     out.push('"');
+    // Most strings need no escape at all: one vectorizable pass, one copy.
+    let plain = |b: u8| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\';
+    if s.bytes().fold(true, |ok, b| ok & plain(b)) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

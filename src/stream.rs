@@ -303,10 +303,10 @@ impl LineSink {
 impl Sink for LineSink {
     fn send(&mut self, path: &str, msg: &[u8]) -> io::Result<()> {
         if path == "_default" {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(msg);
-            self.scratch.push(b'\n');
-            return self.main.write_all(&self.scratch);
+            // Straight into the buffered writer: no copy through `scratch`. (A
+            // line-flushing writer flushes on the line end, written last.)
+            self.main.write_all(msg)?;
+            return self.main.write_all(b"\n");
         }
         self.scratch.clear();
         if let Some(w) = self.paths.get_mut(path) {

@@ -39,28 +39,52 @@ impl Parsed {
 /// `YYYY-MM-DDTHH:MM:SS+00:00`, with `.ffffff` only when microseconds != 0.
 pub fn to_iso(dt: &DateTime<Utc>) -> String {
     let us = (dt.nanosecond() % 1_000_000_000) / 1000;
-    if us != 0 {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-            dt.year(),
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}+00:00",
+            year,
             dt.month(),
             dt.day(),
             dt.hour(),
             dt.minute(),
             dt.second(),
-            us
-        )
-    } else {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        )
+            if us != 0 {
+                format!(".{us:06}")
+            } else {
+                String::new()
+            }
+        );
     }
+    // Digits by hand: this runs for every parsed event, and `format!` costs
+    // several times more.
+    let mut b = [0u8; 32];
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for k in (0..width).rev() {
+            b[at + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, dt.month(), 2);
+    put(8, dt.day(), 2);
+    put(11, dt.hour(), 2);
+    put(14, dt.minute(), 2);
+    put(17, dt.second(), 2);
+    let mut n = 19;
+    if us != 0 {
+        put(20, us, 6);
+        b[19] = b'.';
+        n = 26;
+    }
+    b[4] = b'-';
+    b[7] = b'-';
+    b[10] = b'T';
+    b[13] = b':';
+    b[16] = b':';
+    b[n..n + 6].copy_from_slice(b"+00:00");
+    String::from_utf8_lossy(&b[..n + 6]).into_owned()
 }
 
 /// Python's `datetime` only covers years 1..=9999 (`astimezone` raises
@@ -1727,6 +1751,13 @@ fn compile_format(fmt: &str, out: &mut Vec<Elem>) -> Result<(), String> {
 /// `%Z` accepts only UTC/GMT and, like Python, yields a naive value; only `%z` gives
 /// an aware result.
 pub fn strptime(s: &str, fmt: &str) -> Result<Parsed, String> {
+    if let Some(p) = strptime_fixed(s, fmt) {
+        return Ok(p);
+    }
+    strptime_general(s, fmt)
+}
+
+fn strptime_general(s: &str, fmt: &str) -> Result<Parsed, String> {
     let mut elems = Vec::new();
     compile_format(fmt, &mut elems)?;
     for (i, e) in elems.iter().enumerate() {
@@ -1742,6 +1773,68 @@ pub fn strptime(s: &str, fmt: &str) -> Result<Parsed, String> {
         return Err(format!("unconverted data remains: {}", &s[end..]));
     }
     strptime_eval(&elems, &spans, s).map_err(str::to_string)
+}
+
+/// [`strptime`] for the formats feeds use most (`%Y-%m-%d %H:%M:%S` and the
+/// like: `%Y %m %d %H %M %S` between plain ASCII literals and single spaces) on
+/// input that fills every field with exactly its full width of ASCII digits, in
+/// range. Python's regex then matches one way only (each of these fields tries
+/// its two-digit alternative first), so the general matcher would find the same
+/// values. `None`: anything else, for the general matcher to decide (and word the
+/// error).
+fn strptime_fixed(s: &str, fmt: &str) -> Option<Parsed> {
+    let (b, f) = (s.as_bytes(), fmt.as_bytes());
+    let (mut i, mut j) = (0usize, 0usize);
+    // Y m d H M S
+    let mut v: [Option<i64>; 6] = [None; 6];
+    while j < f.len() {
+        let c = f[j];
+        if c == b'%' {
+            let (slot, width) = match *f.get(j + 1)? {
+                b'Y' => (0, 4),
+                b'm' => (1, 2),
+                b'd' => (2, 2),
+                b'H' => (3, 2),
+                b'M' => (4, 2),
+                b'S' => (5, 2),
+                _ => return None,
+            };
+            let digits = b.get(i..i + width)?;
+            if v[slot].is_some() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            v[slot] = Some(digits.iter().fold(0, |a, &d| a * 10 + i64::from(d - b'0')));
+            i += width;
+            j += 2;
+        } else if c == b' ' {
+            // Format whitespace is `\s+`: one plain space, not followed by more.
+            j += 1;
+            if b.get(i) != Some(&b' ')
+                || f.get(j).is_some_and(|&n| n.is_ascii_whitespace())
+                || b.get(i + 1)
+                    .is_some_and(|&n| n.is_ascii_whitespace() || n >= 0x80)
+            {
+                return None;
+            }
+            i += 1;
+        } else if c.is_ascii_graphic() && b.get(i) == Some(&c) {
+            i += 1;
+            j += 1;
+        } else {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    let [Some(y), Some(mo), Some(d), h, mi, sec] = v else {
+        return None;
+    };
+    let (h, mi, sec) = (h.unwrap_or(0), mi.unwrap_or(0), sec.unwrap_or(0));
+    if !(1..=31).contains(&d) {
+        return None;
+    }
+    py_datetime(y, mo, d, h, mi, sec, 0).map(Parsed::Naive)
 }
 
 /// Reads a run of ASCII digits starting at `*p` (at most `max` of them).
@@ -2094,6 +2187,10 @@ fn convert_impl(
             }
         }
         "fuzzy" => {
+            // The common forms convert directly, as in `sanitize`.
+            if let Some(v) = sanitize_common(value) {
+                return Ok(v);
+            }
             let p = parse_fuzzy_impl(value, default, this_year)?;
             Ok(to_iso(&parsed_to_utc_checked(&p)?))
         }
@@ -2111,6 +2208,70 @@ pub fn convert(value: &str, format: Option<&str>) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fixed_width_strptime_agrees_with_the_general_matcher() {
+        let cases = [
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-02-29 23:59:59", "%Y-%m-%d %H:%M:%S"),
+            ("2023-02-29 23:59:59", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 24:00:00", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 03:04:60", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 03:04:61", "%Y-%m-%d %H:%M:%S"),
+            ("0000-01-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-00-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-00 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-1-2 3:4:5", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02  03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02\t03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02 03:04:05 ", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02T03:04:05", "%Y-%m-%dT%H:%M:%S"),
+            ("2024-01-02t03:04:05", "%Y-%m-%dT%H:%M:%S"),
+            ("2024-01-02", "%Y-%m-%d"),
+            ("2024-13-02", "%Y-%m-%d"),
+            ("20240102", "%Y%m%d"),
+            ("2024010", "%Y%m%d"),
+            ("02/01/2024", "%d/%m/%Y"),
+            ("2024-01-02 03:04", "%Y-%m-%d %H:%M"),
+            ("2024-01", "%Y-%m"),
+            ("01-02", "%m-%d"),
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S%%"),
+            ("2024-01-02%", "%Y-%m-%d%%"),
+            ("2024-01-02 2024", "%Y-%m-%d %Y"),
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S %z"),
+            ("2024-01-02 03:04:05", "%Y-%m-%d  %H:%M:%S"),
+            ("١٢٣٤-01-02", "%Y-%m-%d"),
+        ];
+        for (s, f) in cases {
+            let fast = strptime(s, f).map(|p| p.to_utc());
+            let general = strptime_general(s, f).map(|p| p.to_utc());
+            assert_eq!(fast, general, "{s:?} {f:?}");
+        }
+    }
+
+    #[test]
+    fn to_iso_writes_python_isoformat() {
+        for (s, want) in [
+            ("2024-01-02 03:04:05", "2024-01-02T03:04:05+00:00"),
+            ("0001-01-01 00:00:00", "0001-01-01T00:00:00+00:00"),
+            (
+                "9999-12-31 23:59:59.000001",
+                "9999-12-31T23:59:59.000001+00:00",
+            ),
+            ("2024-01-02 03:04:05.5", "2024-01-02T03:04:05.500000+00:00"),
+        ] {
+            let t = strptime_general(
+                s,
+                if s.contains('.') {
+                    "%Y-%m-%d %H:%M:%S.%f"
+                } else {
+                    "%Y-%m-%d %H:%M:%S"
+                },
+            )
+            .unwrap();
+            assert_eq!(to_iso(&t.to_utc()), want);
+        }
+    }
 
     #[test]
     fn common_form_fast_path_agrees_with_dateutil_port() {

@@ -1013,3 +1013,54 @@ fn test_event_default_value() {
         Value::Null
     );
 }
+
+/// A message read from a compact line writes its unchanged leading fields as a
+/// copy of the line; after any change the output must be what a message read
+/// from the same fields (without that shortcut) writes.
+#[test]
+fn verbatim_prefix_matches_field_by_field_writing() {
+    let compact = r#"{"feed.name":"F","source.ip":"192.0.2.1","source.port":80,"extra.x":[1],"classification.type":"c2-server","raw":"YQ==","__type":"Event"}"#;
+    // A leading space turns the shortcut off.
+    let spaced = format!(" {compact}");
+    type Edit = fn(&mut Message);
+    let edits: [Edit; 8] = [
+        |_| {},
+        |m| {
+            m.add("classification.taxonomy", "malicious-code").unwrap();
+        },
+        |m| {
+            m.set("source.port", 81).unwrap();
+        },
+        |m| {
+            m.set("feed.name", "G").unwrap();
+        },
+        |m| {
+            m.remove("source.ip");
+        },
+        |m| {
+            m.remove("extra");
+        },
+        |m| {
+            m.set_type(MsgType::Report);
+        },
+        |m| {
+            m.set("raw", "b").unwrap();
+            m.add("source.fqdn", "example.com").unwrap();
+        },
+    ];
+    for (i, edit) in edits.iter().enumerate() {
+        let mut a = Message::from_json(compact.as_bytes(), MsgType::Event).unwrap();
+        let mut b = Message::from_json(spaced.as_bytes(), MsgType::Event).unwrap();
+        edit(&mut a);
+        edit(&mut b);
+        assert_eq!(a.to_json(), b.to_json(), "edit {i}");
+        // A copy of an edited message, edited again.
+        let mut c = a.clone();
+        let _ = c.set("source.port", 82);
+        let mut d = b.clone();
+        let _ = d.set("source.port", 82);
+        assert_eq!(c.to_json(), d.to_json(), "edit {i} + port");
+    }
+    let m = Message::from_json(compact.as_bytes(), MsgType::Event).unwrap();
+    assert_eq!(m.to_json(), compact);
+}
