@@ -12,6 +12,7 @@
 //! and then passes the field's `length`/`regex`/`iregex` constraints (see
 //! [`crate::message`]).
 
+use crate::pyfmt::py_truthy as truthy;
 use crate::pyfmt::{py_json_dumps, py_str};
 use crate::pyurl;
 use crate::timeparse;
@@ -444,18 +445,6 @@ pub fn is_ignored(v: &Value) -> bool {
         Value::Null => true,
         Value::String(s) => s.is_empty() || s == "-" || s == "N/A",
         _ => false,
-    }
-}
-
-/// Python truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 

@@ -236,33 +236,7 @@ mod xml {
 
     fn unescape(t: &str) -> Result<String, String> {
         let mut out = String::with_capacity(t.len());
-        let mut rest = t;
-        while let Some(i) = rest.find('&') {
-            out.push_str(&rest[..i]);
-            let after = &rest[i + 1..];
-            let end = after.find(';').ok_or("unterminated entity")?;
-            let name = &after[..end];
-            let c = match name {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32)
-                    .ok_or("bad character reference")?,
-                n if n.starts_with('#') => n[1..]
-                    .parse::<u32>()
-                    .ok()
-                    .and_then(char::from_u32)
-                    .ok_or("bad character reference")?,
-                _ => return Err(format!("undefined entity &{name};")),
-            };
-            out.push(c);
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
+        super::super::xml_text::unescape(t, &mut out)?;
         Ok(out)
     }
 

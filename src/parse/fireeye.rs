@@ -305,36 +305,7 @@ mod xml {
         crate::harmonization::py_strip(s)
     }
 
-    fn unescape(s: &str, out: &mut String) -> Result<(), String> {
-        let mut rest = s;
-        while let Some(i) = rest.find('&') {
-            out.push_str(&rest[..i]);
-            let after = &rest[i + 1..];
-            let end = after.find(';').ok_or("unterminated entity")?;
-            let name = &after[..end];
-            let c = match name {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32)
-                    .ok_or("bad character reference")?,
-                n if n.starts_with('#') => n[1..]
-                    .parse::<u32>()
-                    .ok()
-                    .and_then(char::from_u32)
-                    .ok_or("bad character reference")?,
-                _ => return Err(format!("undefined entity &{name};")),
-            };
-            out.push(c);
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(())
-    }
+    use super::super::xml_text::unescape;
 
     fn is_name_char(c: char) -> bool {
         !c.is_whitespace() && !matches!(c, '/' | '>' | '=' | '<' | '"' | '\'')

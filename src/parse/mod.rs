@@ -72,6 +72,7 @@ pub mod threatminer;
 pub mod turris;
 pub mod util_feeds;
 pub mod vxvault;
+pub mod xml_text;
 pub mod zoneh;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
