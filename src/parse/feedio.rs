@@ -198,9 +198,9 @@ pub fn csv_rows(data: &[u8], opts: &CsvOpts) -> Vec<CsvRow> {
     rows
 }
 
-/// Physical lines with their endings (Python's universal-newline-free reading:
-/// `\n`, `\r\n`, `\r`).
-fn physical_lines(s: &str) -> impl Iterator<Item = &str> {
+/// Physical lines with their endings, as `io.StringIO(newline='')` gives them
+/// to Python's csv module: each ends at `\n`, `\r\n` or `\r`.
+pub fn physical_lines(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
     std::iter::from_fn(move || {
         if rest.is_empty() {

@@ -342,38 +342,6 @@ impl Reading<'_> {
     }
 }
 
-/// Physical lines as `io.StringIO(newline='')` gives them: ending at `\n`,
-/// `\r\n` or `\r`, the ending kept.
-fn physical(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let b = rest.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'\n' => {
-                    i += 1;
-                    break;
-                }
-                b'\r' => {
-                    i += 1;
-                    if b.get(i) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    break;
-                }
-                _ => i += 1,
-            }
-        }
-        let (line, r) = rest.split_at(i);
-        rest = r;
-        Some(line)
-    })
-}
-
 fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
@@ -394,7 +362,7 @@ impl Parser for Shadowserver {
             ending: feedio::line_ending(&text),
         };
         let mut last = "";
-        for line in physical(&text) {
+        for line in feedio::physical_lines(&text) {
             r.line(line, out)?;
             last = line;
         }
@@ -443,7 +411,7 @@ pub fn stream_csv(ctx: Ctx, input: &mut dyn BufRead, out: &mut Records) -> Resul
             break;
         }
         let chunk = feedio::decode(&buf);
-        for phys in physical(&chunk) {
+        for phys in feedio::physical_lines(&chunk) {
             let mut phys = phys;
             if !started {
                 phys = phys.trim_start_matches(is_py_space);
@@ -488,7 +456,7 @@ mod tests {
     fn rows(text: &str) -> Vec<Vec<String>> {
         let mut c = PyCsv::new();
         let mut v = Vec::new();
-        for l in physical(text) {
+        for l in feedio::physical_lines(text) {
             if let Some(r) = c.line(l).unwrap() {
                 v.push(r);
             }
@@ -511,7 +479,7 @@ mod tests {
 
     #[test]
     fn physical_lines() {
-        let v: Vec<&str> = physical("a\rb\r\nc\nd").collect();
+        let v: Vec<&str> = feedio::physical_lines("a\rb\r\nc\nd").collect();
         assert_eq!(v, ["a\r", "b\r\n", "c\n", "d"]);
     }
 
