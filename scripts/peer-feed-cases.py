@@ -8,6 +8,8 @@ expected output. The layout is the shared corpus's (see
 /work/shared/corpus/README.md), written under tests/data/corpus/parser-feeds/.
 
     /work/.venv-intelmq/bin/python scripts/peer-feed-cases.py [NAME...]
+    /work/.venv-intelmq/bin/python scripts/peer-feed-cases.py raw NAME CASE MODULE FILE \
+        [--param K=V]... [--field K=V]... [--note TEXT]...
 
 Run it with the IntelMQ virtualenv's Python: it imports IntelMQ's test modules
 to read their example reports. PEER_PYTHONPATH adds module folders for the
@@ -368,6 +370,39 @@ CASES = {
     'mcafee_atd': mcafee_atd,
 }
 
+def one_raw_file(argv):
+    """`raw NAME CASE MODULE RAWFILE [--param K=V]... [--field K=V]... [--note N]...`:
+    one case from one feed file, for parsers whose cases are made by hand."""
+    import argparse
+    ap = argparse.ArgumentParser(prog='peer-feed-cases.py raw')
+    for arg in ('name', 'case', 'module', 'rawfile'):
+        ap.add_argument(arg)
+    for opt in ('--param', '--field', '--note'):
+        ap.add_argument(opt, action='append', default=[])
+    ap.add_argument('--fixture', default=None)
+    a = ap.parse_args(argv)
+
+    def pairs(items, as_json):
+        out = {}
+        for item in items:
+            key, value = item.split('=', 1)
+            if as_json:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            out[key] = value
+        return out
+    with open(a.rawfile, 'rb') as handle:
+        data = handle.read()
+    ext = os.path.splitext(a.rawfile)[1].lstrip('.') or 'txt'
+    write_case(a.name, a.case, a.module, [report(data, **pairs(a.field, False))],
+               params=pairs(a.param, True), notes=a.note, fixtures=[a.fixture], ext=ext)
+
+
 if __name__ == '__main__':
-    for name in sys.argv[1:] or CASES:
-        CASES[name]()
+    if sys.argv[1:2] == ['raw']:
+        one_raw_file(sys.argv[2:])
+    else:
+        for name in sys.argv[1:] or CASES:
+            CASES[name]()
