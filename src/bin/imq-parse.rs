@@ -94,6 +94,13 @@ Examples:
   # a known feed: parser, parameters and feed.* fields from the registry
   imq-parse --feed abusech-feodo-tracker ipblocklist.json
 
+  # a generic CSV feed, described by parameters; gzip, zip and tar feeds are unpacked
+  imq-parse generic-csv -p 'columns=[\"time.source\",\"source.ip\"]' -p type=scanner feed.csv.gz
+
+  # Shadowserver reports: install the schema once, then the report type comes from the file name
+  imq-parse --shadowserver-schema-update
+  imq-parse shadowserver 2024-05-01-scan_http-world-geo.csv
+
   # parse reports written by imq-collect
   imq-collect file feed.json --feed-name 'Feodo Tracker' | imq-parse abusech-feodotracker
 
