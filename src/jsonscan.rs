@@ -34,6 +34,8 @@ pub struct Pair<'a> {
     /// Byte offset of `text` in the line.
     pub start: usize,
     pub kind: Kind,
+    /// The key is the one `expect` gave for this position.
+    pub expected: bool,
 }
 
 /// Byte classes inside strings: 0 = ordinary, 1 = quote, 2 = backslash, 3 = control.
@@ -142,6 +144,18 @@ fn scan_number(b: &[u8], start: usize) -> Option<usize> {
 /// Scan a line holding one flat JSON object. `None`: not handled here (invalid,
 /// or a key with escapes); decode it with serde_json instead.
 pub fn scan_object<'a>(line: &'a [u8], out: &mut Vec<Pair<'a>>) -> Option<()> {
+    scan_object_expecting(line, out, |_| None)
+}
+
+/// [`scan_object`], told which key the caller expects at each position (lines of
+/// one stream repeat their keys in order): an expected key is compared in place
+/// instead of scanned. An expected key must hold no quote, backslash or control
+/// character, so that matching its bytes and a closing quote is the scan's result.
+pub fn scan_object_expecting<'a>(
+    line: &'a [u8],
+    out: &mut Vec<Pair<'a>>,
+    expect: impl Fn(usize) -> Option<&'static str>,
+) -> Option<()> {
     out.clear();
     // One UTF-8 check for the whole line; all slices below fall on ASCII
     // delimiters, so they are valid `str`s too.
@@ -166,10 +180,22 @@ pub fn scan_object<'a>(line: &'a [u8], out: &mut Vec<Pair<'a>>) -> Option<()> {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let (kend, kesc) = scan_string(b, i)?;
-        if kesc {
-            return None;
-        }
+        let want = expect(out.len()).map(str::as_bytes);
+        let (kend, expected) = match want {
+            Some(k)
+                if b.get(i + 1..i + 1 + k.len()) == Some(k)
+                    && b.get(i + 1 + k.len()) == Some(&b'"') =>
+            {
+                (i + 2 + k.len(), true)
+            }
+            _ => {
+                let (kend, kesc) = scan_string(b, i)?;
+                if kesc {
+                    return None;
+                }
+                (kend, false)
+            }
+        };
         let key = &s[i + 1..kend - 1];
         i = skip_ws(b, kend);
         if b.get(i) != Some(&b':') {
@@ -198,6 +224,7 @@ pub fn scan_object<'a>(line: &'a [u8], out: &mut Vec<Pair<'a>>) -> Option<()> {
             text: &s[start..end],
             start,
             kind,
+            expected,
         });
         i = skip_ws(b, end);
         match b.get(i) {

@@ -163,6 +163,34 @@ const HINT_MAX: usize = 512;
 
 thread_local! {
     static KEY_HINTS: std::cell::RefCell<Vec<Hint>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The scanner's output buffer, kept between lines (always empty here).
+    static PAIRS: std::cell::RefCell<Vec<Pair<'static>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Field vectors of dropped messages: a stage drops one message and reads the
+    /// next, and a vector of this size is costly to allocate anew.
+    static FIELD_POOL: std::cell::RefCell<Vec<Vec<Field>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Initial room for fields: a typical event has about 20.
+const FIELDS_CAP: usize = 24;
+/// Field vectors kept in [`FIELD_POOL`].
+const POOL_MAX: usize = 8;
+
+impl Drop for Message {
+    fn drop(&mut self) {
+        if self.fields.capacity() < FIELDS_CAP {
+            return;
+        }
+        let mut fields = std::mem::take(&mut self.fields);
+        fields.clear();
+        // During thread teardown the pool may be gone: the vector is then freed.
+        let _ = FIELD_POOL.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < POOL_MAX {
+                    p.push(fields);
+                }
+            }
+        });
+    }
 }
 
 /// Equal like IntelMQ's messages (dicts): same class, same fields and values, in
@@ -189,10 +217,15 @@ pub const REPORT_INHERITED: [&str; 8] = [
 
 impl Message {
     pub fn new(ty: MsgType) -> Message {
+        let fields = FIELD_POOL
+            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Vec::with_capacity(FIELDS_CAP));
         Message {
             ty,
             line: None,
-            fields: Vec::with_capacity(24),
+            fields,
             verbatim: 0,
         }
     }
@@ -560,6 +593,8 @@ impl Message {
     /// common case). `escaped`: a string value may hold escapes (not known from a
     /// scan). `Some(true)`: kept or ignored; `None`: decode and check it the
     /// slow way.
+    // Called per field of every line: plain arguments, no struct to build.
+    #[allow(clippy::too_many_arguments)]
     fn keep_raw(
         &mut self,
         key: &str,
@@ -568,12 +603,15 @@ impl Message {
         seen: &mut u128,
         escaped: bool,
         hint: &mut Hint,
+        hinted_key: bool,
     ) -> Option<bool> {
         let h = harmonization();
         // Lines of one stream repeat their keys in the same order: try the field
         // found at this position in the previous line before hashing.
         let (spec, subitem) = match hint.spec {
-            Some(spec) if spec.name == key && h.lookup_class_of(spec) == Some(self.ty) => {
+            Some(spec)
+                if (hinted_key || spec.name == key) && h.lookup_class_of(spec) == Some(self.ty) =>
+            {
                 (spec, false)
             }
             _ => {
@@ -679,7 +717,8 @@ impl Message {
                 let span = (p.start as u32, (p.start + p.text.len()) as u32);
                 let before = msg.fields.len();
                 if p.kind != jsonscan::Kind::Escaped
-                    && msg.keep_raw(p.key, p.text, span, &mut seen, false, hint) == Some(true)
+                    && msg.keep_raw(p.key, p.text, span, &mut seen, false, hint, p.expected)
+                        == Some(true)
                 {
                     if let Some(at) = next_at {
                         let key_at = p.key.as_ptr() as usize - base - 1;
@@ -727,9 +766,23 @@ impl Message {
 
     /// Decode one wire line.
     pub fn from_json(line: &[u8], default: MsgType) -> Result<Message, InputError> {
-        let mut pairs = Vec::with_capacity(32);
-        if jsonscan::scan_object(line, &mut pairs).is_some() {
-            return Message::from_pairs(line, &pairs, default);
+        let mut pairs: Vec<Pair> = PAIRS.try_with(|p| p.take()).unwrap_or_default();
+        // Each position expects the key the previous line had there.
+        let scanned = KEY_HINTS.with_borrow(|hints| {
+            jsonscan::scan_object_expecting(line, &mut pairs, |i| {
+                hints.get(i).and_then(|h| h.spec).map(|s| s.name)
+            })
+        });
+        let read = scanned.map(|()| Message::from_pairs(line, &pairs, default));
+        pairs.clear();
+        // An empty vector changes its element lifetime in place, keeping its buffer.
+        let empty: Vec<Pair<'static>> = pairs
+            .into_iter()
+            .map(|_| -> Pair<'static> { unreachable!("cleared") })
+            .collect();
+        let _ = PAIRS.try_with(|p| p.replace(empty));
+        if let Some(read) = read {
+            return read;
         }
         // Unusual or invalid: serde_json decides, and words the error.
         let mut de = serde_json::Deserializer::from_slice(line);
@@ -1013,7 +1066,7 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
             let start = text.as_ptr() as usize - base;
             let span = (start as u32, (start + text.len()) as u32);
             let mut hint = Hint::default();
-            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut hint) {
+            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut hint, false) {
                 if kept {
                     continue;
                 }
