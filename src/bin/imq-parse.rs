@@ -168,7 +168,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let inputs = cli::inputs(&cli.common, &cli.files);
     let raw = cli.raw || !inputs_hold_reports(&inputs);
     if raw {
-        let source = parse::RawReports::new(inputs, report_fields).streaming(stage.stream_slot());
+        let source = parse::RawReports::new(inputs, report_fields, stage.stream_slot());
         let main = imq::stream::open_writer(
             cli.common.output.as_deref().unwrap_or("-"),
             cli.common.line_buffered,

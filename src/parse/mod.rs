@@ -570,7 +570,7 @@ impl ParseStage {
         self
     }
 
-    /// The slot to give [`RawReports::streaming`].
+    /// The slot to give [`RawReports::new`].
     pub fn stream_slot(&self) -> StreamSlot {
         self.slot.clone()
     }
@@ -636,30 +636,6 @@ fn report_from_raw_fields(feed: &[(String, String)]) -> Message {
     r
 }
 
-/// Build a report from raw feed bytes (input that is not NDJSON reports).
-pub fn report_from_raw(data: &[u8], feed: &[(String, String)]) -> Message {
-    let mut r = Message::report();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
-    let _ = r.add_with(
-        "raw",
-        Value::String(b64),
-        crate::message::Add {
-            sanitize: false,
-            overwrite: Some(true),
-        },
-    );
-    for (k, v) in feed {
-        let _ = r.set(k, v.as_str());
-    }
-    if !r.contains("time.observation") {
-        let now = chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S+00:00")
-            .to_string();
-        let _ = r.set("time.observation", now);
-    }
-    r
-}
-
 /// An io error for a closed output, for parsers that stream.
 pub fn io_fail(e: io::Error) -> Fail {
     Fail::Fatal(e.into())
@@ -685,20 +661,23 @@ pub fn looks_like_reports(head: &[u8]) -> bool {
     }
 }
 
-/// A source that turns each raw feed file into one report line.
+/// A source that turns each raw feed file into one report line, and hands the
+/// file to the parse stage as an open reader through the stage's stream slot
+/// instead of reading it whole: parsers that stream then run in constant memory.
 pub struct RawReports {
     inputs: Vec<String>,
     idx: usize,
     name: String,
     feed: Vec<(String, String)>,
-    slot: Option<StreamSlot>,
+    slot: StreamSlot,
     /// Members of the archive being read (one report each) and its name.
     pending: std::collections::VecDeque<(String, Vec<u8>)>,
     archive: String,
 }
 
 impl RawReports {
-    pub fn new(inputs: Vec<String>, feed: Vec<(String, String)>) -> RawReports {
+    /// `slot` is the parse stage's ([`ParseStage::stream_slot`]).
+    pub fn new(inputs: Vec<String>, feed: Vec<(String, String)>, slot: StreamSlot) -> RawReports {
         let inputs = if inputs.is_empty() {
             vec!["-".into()]
         } else {
@@ -709,24 +688,17 @@ impl RawReports {
             idx: 0,
             name: String::new(),
             feed,
-            slot: None,
+            slot,
             pending: Default::default(),
             archive: String::new(),
         }
     }
 
-    /// Hand each file to the parse stage as an open reader instead of reading it
-    /// whole: parsers that stream then run in constant memory.
-    pub fn streaming(mut self, slot: StreamSlot) -> RawReports {
-        self.slot = Some(slot);
-        self
-    }
-
-    /// The report of one feed: with a stream slot the data goes there and the
-    /// report carries no `raw`, else the data is read into `raw`.
+    /// The report of one feed: the data goes to the stream slot, the report
+    /// line carries the feed's fields but no `raw`.
     fn emit(
         &self,
-        mut data: Box<dyn BufRead>,
+        data: Box<dyn BufRead>,
         file_name: Option<&str>,
         buf: &mut Vec<u8>,
     ) -> io::Result<()> {
@@ -740,15 +712,8 @@ impl RawReports {
                 .push(("extra.file_name".into(), f.to_string()));
         }
         buf.clear();
-        if let Some(slot) = &self.slot {
-            *slot.borrow_mut() = Some(data);
-            report_from_raw_fields(&feed).write_json(buf);
-        } else {
-            let mut bytes = Vec::new();
-            data.read_to_end(&mut bytes)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.name)))?;
-            report_from_raw(&bytes, &feed).write_json(buf);
-        }
+        *self.slot.borrow_mut() = Some(data);
+        report_from_raw_fields(&feed).write_json(buf);
         Ok(())
     }
 }
