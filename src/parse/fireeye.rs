@@ -282,6 +282,16 @@ mod xml {
         }
     }
 
+    /// A finished element becomes a child of its parent, or the document root.
+    fn close(e: Elem, stack: &mut [Elem], root: &mut Option<X>) {
+        let name = e.name.clone();
+        let value = finish(e);
+        match stack.last_mut() {
+            Some(parent) => push(&mut parent.children, name, value),
+            None => *root = Some(X::Dict(vec![(name, value)])),
+        }
+    }
+
     fn finish(e: Elem) -> X {
         let text = py_strip(&e.text);
         let mut items = e.attrs;
@@ -367,12 +377,7 @@ mod xml {
                     return Err("mismatched tag".into());
                 }
                 rest = &r[end + 1..];
-                let name = e.name.clone();
-                let value = finish(e);
-                match stack.last_mut() {
-                    Some(parent) => push(&mut parent.children, name, value),
-                    None => root = Some(X::Dict(vec![(name, value)])),
-                }
+                close(e, &mut stack, &mut root);
             } else {
                 let r = &rest[1..];
                 let name_len = r
@@ -436,12 +441,7 @@ mod xml {
                 }
                 rest = r;
                 if closed {
-                    let name = e.name.clone();
-                    let value = finish(e);
-                    match stack.last_mut() {
-                        Some(parent) => push(&mut parent.children, name, value),
-                        None => root = Some(X::Dict(vec![(name, value)])),
-                    }
+                    close(e, &mut stack, &mut root);
                 } else {
                     stack.push(e);
                 }
