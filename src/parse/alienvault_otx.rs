@@ -2,7 +2,7 @@
 //! indicator of each pulse, the pulse's details in `extra`
 //! (IntelMQ `intelmq.bots.parsers.alienvault.parser_otx`).
 
-use super::pyjson::{drop_last_chars, has, item, item_str, iter_items, recover_json, truthy};
+use super::pyjson::{drop_last_chars, each_record, has, item, item_str, loads, truthy};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
 use crate::pyfmt::py_json_dumps;
@@ -18,16 +18,8 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for Otx {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let doc: Value = serde_json::from_str(&text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
-        for pulse in iter_items(doc)? {
-            if !truthy(&pulse) {
-                continue;
-            }
-            let result = pulse_events(&pulse, out);
-            out.record(recover_json(&pulse).as_bytes(), result)?;
-        }
-        Ok(())
+        let doc: Value = loads(&text)?;
+        each_record(doc, out, |pulse, _, out| pulse_events(pulse, out))
     }
 }
 

@@ -150,8 +150,7 @@ fn parse_geo(ev: &mut Message, value: &Value, namespace: &str, orig: &str) -> Re
 impl Anubis {
     /// The event of one report; `None` for IntelMQ's internal test events.
     fn event(&self, data: &[u8], text: &str, out: &Records) -> Result<Option<Message>, Fail> {
-        let doc: Value = serde_json::from_str(text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+        let doc: Value = super::pyjson::loads(text)?;
         let mut ev = out.new_event();
         let url = ev
             .get_str("feed.url")

@@ -41,8 +41,7 @@ impl Parser for Crimeserver {
 }
 
 fn build_events(text: &str, out: &Records, sent: &mut Vec<Message>) -> Result<(), Fail> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+    let doc: Value = super::pyjson::loads(text)?;
     for entry in super::pyjson::iter_items(doc)? {
         sent.push(event(&entry, out)?);
     }

@@ -20,8 +20,7 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for CertStream {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = super::feedio::decode(data);
-        let msg: Value = serde_json::from_str(&text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+        let msg: Value = super::pyjson::loads(&text)?;
         let data = msg
             .get("data")
             .ok_or_else(|| Fail::Reject("message without 'data'".into()))?;

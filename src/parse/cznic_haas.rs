@@ -1,7 +1,7 @@
 //! CZ.NIC HaaS (Honeypot as a Service): a JSON list of SSH honeypot sessions,
 //! one event each (IntelMQ `intelmq.bots.parsers.cznic.parser_haas`).
 
-use super::pyjson::{item, item_str, iter_items, recover_json, truthy};
+use super::pyjson::{each_record, item, item_str, loads, truthy};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
 use crate::stream::Fail;
@@ -17,17 +17,10 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for Haas {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let doc: Value = serde_json::from_str(&text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
-        for line in iter_items(doc)? {
-            if !truthy(&line) {
-                continue;
-            }
-            let raw = recover_json(&line);
-            let result = event(&line, &raw, out);
-            out.record_one(raw.as_bytes(), result)?;
-        }
-        Ok(())
+        let doc: Value = loads(&text)?;
+        each_record(doc, out, |line, raw, out| {
+            event(line, raw, out).map(|e| vec![e])
+        })
     }
 }
 

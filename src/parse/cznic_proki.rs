@@ -2,7 +2,7 @@
 //! records (optionally inside `{"data": [...]}`) whose keys are IntelMQ field
 //! names already (IntelMQ `intelmq.bots.parsers.cznic.parser_proki`).
 
-use super::pyjson::{iter_items, recover_json, truthy};
+use super::pyjson::{each_record, loads};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
 use crate::stream::Fail;
@@ -17,22 +17,15 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for Proki {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let mut doc: Value = serde_json::from_str(&text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+        let mut doc: Value = loads(&text)?;
         if let Value::Object(m) = &mut doc {
             if let Some(list) = m.remove("data") {
                 doc = list;
             }
         }
-        for line in iter_items(doc)? {
-            if !truthy(&line) {
-                continue;
-            }
-            let raw = recover_json(&line);
-            let result = event(&line, &raw, out);
-            out.record_one(raw.as_bytes(), result)?;
-        }
-        Ok(())
+        each_record(doc, out, |line, raw, out| {
+            event(line, raw, out).map(|e| vec![e])
+        })
     }
 }
 

@@ -22,8 +22,7 @@ pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
 impl Parser for HibpCallback {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let doc: Value = serde_json::from_str(&text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+        let doc: Value = super::pyjson::loads(&text)?;
         // ParserBot skips a falsy record (`{}`) without a word.
         if !truthy(&doc) {
             return Ok(());

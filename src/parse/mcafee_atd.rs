@@ -98,8 +98,7 @@ fn entries(v: &Value) -> Result<Vec<Value>, Fail> {
 
 impl Atd {
     fn build_events(&self, text: &str, out: &Records, sent: &mut Vec<Message>) -> Result<(), Fail> {
-        let doc: Value = serde_json::from_str(text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+        let doc: Value = super::pyjson::loads(text)?;
         let summary = item(&doc, "Summary")?;
         let subject = item(summary, "Subject")?;
         let subject = Subject {

@@ -70,8 +70,7 @@ fn build_events(
     out: &Records,
     sent: &mut Vec<Message>,
 ) -> Result<(), Fail> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+    let doc: Value = super::pyjson::loads(text)?;
     let mut ev = out.new_event();
     let keep = Add {
         sanitize: false,

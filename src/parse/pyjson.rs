@@ -2,11 +2,36 @@
 //! (`ParserBot` skips falsy records), iterating a document as `parse_json`
 //! does, and the small string operations IntelMQ parsers apply to values.
 
+use super::Records;
+use crate::message::Message;
 use crate::pyfmt::{py_json_dumps, py_repr};
 use crate::stream::Fail;
 use serde_json::Value;
 
 pub use crate::pyfmt::py_truthy as truthy;
+
+/// `json.loads` of a whole report; a report that is not JSON fails as a whole.
+pub fn loads(text: &str) -> Result<Value, Fail> {
+    serde_json::from_str(text).map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))
+}
+
+/// `ParserBot.parse` over `parse_json`: every truthy item of the document is a
+/// record, its `raw` as `recover_line_json` writes it (`json.dumps([item])`).
+pub fn each_record(
+    doc: Value,
+    out: &mut Records,
+    mut events: impl FnMut(&Value, &str, &Records) -> Result<Vec<Message>, Fail>,
+) -> Result<(), Fail> {
+    for item in iter_items(doc)? {
+        if !truthy(&item) {
+            continue;
+        }
+        let raw = recover_json(&item);
+        let result = events(&item, &raw, out);
+        out.record(raw.as_bytes(), result)?;
+    }
+    Ok(())
+}
 
 /// `yield from json.loads(raw)`: the items of a list, the keys of an object
 /// (as strings), the characters of a string; a number or `null` is not

@@ -755,8 +755,7 @@ fn apply_mapping(
 
 impl Shodan {
     fn event(&self, text: &str, out: &Records) -> Result<Message, Fail> {
-        let decoded: Value = serde_json::from_str(text)
-            .map_err(|e| Fail::Reject(format!("report is not JSON: {e}")))?;
+        let decoded: Value = super::pyjson::loads(text)?;
         let Value::Object(banner) = decoded else {
             return Err(Fail::Reject("report is not a JSON object".into()));
         };
