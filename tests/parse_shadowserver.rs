@@ -46,6 +46,16 @@ fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The command succeeded; else its stderr says why.
+fn assert_ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn events(out: &[u8]) -> Vec<Map<String, Value>> {
     String::from_utf8_lossy(out)
         .lines()
@@ -239,12 +249,7 @@ fn json_records_map_like_csv_rows() {
             parse_bin(state.path()).args(["shadowserver-json", "-q", "-p", &schema_param()]),
             report(input.as_bytes(), name).as_bytes(),
         );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         let mut evs = events(&out.stdout);
         let raw0 = evs[0].remove("raw").unwrap();
         evs[1].remove("raw");
@@ -300,12 +305,7 @@ fn import_checks_and_installs() {
             .arg(&demo),
         b"",
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 report types"));
     assert_eq!(
         std::fs::read(&installed).unwrap(),
@@ -385,12 +385,7 @@ fn update_downloads_and_verifies() {
         parse_bin(state.path()).args(["--shadowserver-schema-update", &url]),
         b"",
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let installed = state.path().join("shadowserver-schema.json");
     assert_eq!(std::fs::read_to_string(&installed).unwrap(), schema);
     let seen: Vec<String> = good.requests().iter().map(|r| r.target.clone()).collect();
@@ -431,12 +426,7 @@ fn update_downloads_and_verifies() {
         ]),
         b"",
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     for path in ["/broken", "/gone"] {
         let state3 = tempfile::tempdir().unwrap();
         let out = run(
