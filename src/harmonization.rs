@@ -515,27 +515,78 @@ pub fn is_valid_str(t: FieldType, x: &str) -> bool {
     }
 }
 
+/// Is `x` certainly its own sanitized form for type `t`, and sanitation would
+/// succeed (`sanitize(t, x) == Some(x)`)? A cheap check, so that adding a value
+/// that is normal already (most values a parser or expert adds) skips the
+/// sanitizer's copies. `false` only means "not known": the caller sanitizes.
+pub fn sanitize_keeps(t: FieldType, x: &str) -> bool {
+    use FieldType::*;
+    let b = x.as_bytes();
+    // Printable ASCII at both ends: `py_strip` changes nothing. (Other ends are
+    // left to the sanitizer: Python's whitespace includes many non-ASCII spaces.)
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if !(first.is_ascii_graphic() && last.is_ascii_graphic()) {
+        return false;
+    }
+    let h = harmonization();
+    let lower_ascii = || x.is_ascii() && !b.iter().any(u8::is_ascii_uppercase);
+    match t {
+        String => true,
+        LowercaseString => lower_ascii(),
+        UppercaseString => x.is_ascii() && !b.iter().any(u8::is_ascii_lowercase),
+        // fqdn_sanitize: strip, trim dots, IDNA (ASCII labels pass when not empty
+        // and at most 63 bytes), lower-case.
+        Fqdn => {
+            first != b'.'
+                && last != b'.'
+                && lower_ascii()
+                && b.split(|&c| c == b'.')
+                    .all(|l| !l.is_empty() && l.len() <= 63)
+        }
+        // url_sanitize returns its input when there is no `hxxp` to fix, nothing
+        // for `clean` to remove, and the split has a network location.
+        Url => {
+            !x.contains("hxxp")
+                && !b.iter().any(|&c| matches!(c, b'\t' | b'\r' | b'\n'))
+                && matches!(pyurl::urlsplit(x), Ok(r) if !r.netloc.is_empty())
+        }
+        // Rust's IPv4 parser takes only the dotted-quad form without leading zeros,
+        // which is exactly how Python writes an address.
+        IpAddress => x.parse::<std::net::Ipv4Addr>().is_ok(),
+        DateTime => canonical_iso(x),
+        ClassificationType => lower_ascii() && !h.type_aliases.contains_key(x),
+        ClassificationTaxonomy => lower_ascii() && !h.taxonomy_aliases.contains_key(x),
+        _ => false,
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS+00:00` or with `.ffffff`, a real calendar date: the form
 /// every IntelMQ timestamp has, checked without parsing machinery. Other forms
 /// Python's strptime also accepts go through [`timeparse::is_intelmq_iso`].
 fn canonical_iso(x: &str) -> bool {
+    // `d` marks a digit; every other byte must be itself. One pass without early
+    // exit over a fixed template (the compiler unrolls it).
+    const LONG: &[u8; 32] = b"dddd-dd-ddTdd:dd:dd.dddddd+00:00";
+    const SHORT: &[u8; 25] = b"dddd-dd-ddTdd:dd:dd+00:00";
     let b = x.as_bytes();
     let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b[i].is_ascii_digit());
-    let tail = match b.len() {
-        25 => 19,
-        32 if b[19] == b'.' && digits(20..26) => 26,
-        _ => return false,
+    let fits = |t: &[u8]| {
+        t.iter().zip(b).fold(true, |ok, (&t, &c)| {
+            ok & if t == b'd' {
+                c.is_ascii_digit()
+            } else {
+                c == t
+            }
+        })
     };
-    if !(digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && b[10] == b'T')
-        || !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19))
-        || &b[tail..] != b"+00:00"
-    {
+    let ok = match b.len() {
+        25 => fits(SHORT),
+        32 => fits(LONG),
+        _ => false,
+    };
+    if !ok {
         return false;
     }
     let (y, m, day) = (
@@ -704,11 +755,18 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
 }
 
 fn is_lower(x: &str) -> bool {
-    if x.is_ascii() {
-        !x.bytes().any(|b| b.is_ascii_uppercase())
-    } else {
-        x.to_lowercase() == x
+    // One pass without early exit (so it vectorizes): no ASCII capital, and no
+    // byte of a non-ASCII character (those take the full Unicode mapping).
+    if !x
+        .bytes()
+        .fold(false, |any, b| any | b.is_ascii_uppercase() | (b >= 0x80))
+    {
+        return true;
     }
+    if x.is_ascii() {
+        return false;
+    }
+    x.to_lowercase() == x
 }
 
 fn is_upper(x: &str) -> bool {
@@ -1111,11 +1169,17 @@ fn fqdn_is_valid(x: &str) -> bool {
     if x.is_empty()
         || x.starts_with('.')
         || x.ends_with('.')
-        || x.bytes().any(|b| matches!(b, b':' | b'/' | b'?' | b'#'))
+        || x.bytes()
+            .fold(false, |any, b| any | matches!(b, b':' | b'/' | b'?' | b'#'))
         || !is_lower(x)
         || ip_is_valid(x)
     {
         return false;
+    }
+    if x.is_ascii() {
+        // idna_encode of ASCII is the text itself when every label is 1..=63
+        // bytes: checked without the copy.
+        return x.split('.').all(|l| !l.is_empty() && l.len() <= 63);
     }
     idna_encode(x).is_some_and(|e| e == x)
 }
@@ -1172,6 +1236,95 @@ pub fn jsondict_items(x: &str) -> Option<Map<String, Value>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The shortcut must never claim a value is normal when the sanitizer would
+    /// change or refuse it.
+    #[test]
+    fn sanitize_keeps_only_what_sanitize_returns_unchanged() {
+        use FieldType::*;
+        let long = "a".repeat(64);
+        let samples = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "A",
+            "abc",
+            "ABC",
+            "Mixed",
+            "a\tb",
+            "x\u{1c}",
+            "example.com",
+            "Example.com",
+            "example.com.",
+            ".example.com",
+            "a..b",
+            "ex_ample.com",
+            "b\u{fc}cher.de",
+            "xn--bcher-kva.de",
+            "a:b",
+            "host-0.example.net",
+            &long,
+            "192.0.2.1",
+            "192.0.2.01",
+            "0.0.0.0",
+            "::1",
+            "192.0.2.1/32",
+            "http://example.com/x",
+            "hxxp://example.com/",
+            "example.com/x",
+            "file:///etc/x",
+            "http://[::1/",
+            "http://a\tb/",
+            "https://a/b?c#d",
+            "2024-01-01T10:00:00+00:00",
+            "2024-01-01T10:00:00.123456+00:00",
+            "2024-02-30T10:00:00+00:00",
+            "2024-01-01 10:00:00",
+            "2024-01-01T10:00:00Z",
+            "c2-server",
+            "C2-server",
+            "c2server",
+            "ids-alert",
+            "malicious-code",
+            "malicious code",
+            "phishing",
+            "other",
+            "unknown",
+            "AT",
+            "at",
+        ];
+        let types = [
+            String,
+            LowercaseString,
+            UppercaseString,
+            Fqdn,
+            Url,
+            IpAddress,
+            DateTime,
+            ClassificationType,
+            ClassificationTaxonomy,
+            Integer,
+            Base64,
+        ];
+        for t in types {
+            for x in samples {
+                if sanitize_keeps(t, x) {
+                    assert_eq!(
+                        sanitize(t, &Value::String(x.to_string())),
+                        Some(Value::String(x.to_string())),
+                        "{t:?} {x:?}"
+                    );
+                }
+            }
+        }
+        assert!(sanitize_keeps(Fqdn, "host-0.example.net"));
+        assert!(sanitize_keeps(DateTime, "2024-01-01T10:00:00+00:00"));
+        assert!(sanitize_keeps(IpAddress, "192.0.2.1"));
+        assert!(sanitize_keeps(ClassificationType, "c2-server"));
+        assert!(!sanitize_keeps(Fqdn, "Example.com"));
+    }
 
     #[test]
     fn plain_base64_check_agrees_with_python_rules() {

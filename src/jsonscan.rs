@@ -58,7 +58,16 @@ fn has_control(line: &[u8]) -> bool {
         .any(|c| c.iter().fold(0u8, |acc, &b| acc | (b < 0x20) as u8) != 0)
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+#[inline(always)]
+fn skip_ws(b: &[u8], i: usize) -> usize {
+    // Our own lines have no whitespace between tokens: one compare.
+    match b.get(i) {
+        Some(&c) if c > b' ' => i,
+        _ => skip_ws_slow(b, i),
+    }
+}
+
+fn skip_ws_slow(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
     }
@@ -264,6 +273,20 @@ mod tests {
         assert_eq!(r[4], ("e".into(), r#"{"f":[1,"}"]}"#.into(), Kind::Nested));
         assert_eq!(r[5].2, Kind::Escaped);
         assert_eq!(scan("{}").unwrap().len(), 0);
+    }
+
+    /// Strings of any length and position in the line, escapes at block edges.
+    #[test]
+    fn long_lines_scan_the_same() {
+        for pad in [0, 60, 63, 64, 65, 8100, 9000] {
+            let long = "y".repeat(pad);
+            let line = format!(r#"{{"a":"{long}","b":"q\"x\\","c":1,"d":"{long}\u00e9"}}"#);
+            let r = scan(&line).unwrap();
+            assert_eq!(r.len(), 4, "{pad}");
+            assert_eq!(r[1], ("b".into(), r#""q\"x\\""#.into(), Kind::Escaped));
+            assert_eq!(r[3].1.len(), pad + 8);
+            assert!(scan(&format!("{{\"a\":\"{long}\u{1}\"}}")).is_none());
+        }
     }
 
     #[test]

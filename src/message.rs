@@ -30,7 +30,8 @@
 //!   the order in which they were added.
 
 use crate::harmonization::{
-    self, harmonization, is_ignored, is_valid, jsondict_items, sanitize, FieldType, MsgType,
+    self, harmonization, is_ignored, is_valid, jsondict_items, sanitize, sanitize_keeps, FieldType,
+    MsgType,
 };
 use crate::jsonscan::{self, Pair};
 use crate::pyfmt::{py_repr, py_str};
@@ -112,7 +113,7 @@ impl Default for Add {
 #[derive(Clone)]
 pub struct Message {
     ty: MsgType,
-    line: Option<Arc<[u8]>>,
+    line: Option<Arc<Vec<u8>>>,
     fields: Vec<Field>,
     /// How many leading fields are still, byte for byte, the start of `line`
     /// (`{` up to the comma after the last of them): written as one copy.
@@ -156,7 +157,19 @@ struct Hint {
     /// values (feed.*, classification, raw of a report), and validity depends on
     /// the field and the text only.
     valid: Vec<u8>,
+    /// Lines in a row whose value at this position differed from `valid`. A field
+    /// that changes on every line (addresses, timestamps) is not worth comparing
+    /// and copying: from [`HINT_MISSES`] on, the cache is skipped, and tried again
+    /// when the counter wraps around.
+    misses: u8,
+    /// The `extra.*`-style sub-item key found here, and its JSONDict field: not
+    /// in the field index, so remembered to skip the lookup.
+    sub_key: String,
+    sub_spec: Option<&'static harmonization::FieldSpec>,
 }
+
+/// Misses after which a position stops using its cache for a while.
+const HINT_MISSES: u8 = 8;
 
 /// Longest value text remembered as valid.
 const HINT_MAX: usize = 512;
@@ -165,28 +178,65 @@ thread_local! {
     static KEY_HINTS: std::cell::RefCell<Vec<Hint>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The scanner's output buffer, kept between lines (always empty here).
     static PAIRS: std::cell::RefCell<Vec<Pair<'static>>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Field vectors of dropped messages: a stage drops one message and reads the
-    /// next, and a vector of this size is costly to allocate anew.
-    static FIELD_POOL: std::cell::RefCell<Vec<Vec<Field>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Field vectors and line buffers of dropped messages: a stage drops one
+    /// message and reads the next, and allocating both anew per line costs more
+    /// than reading most of its fields.
+    static POOL: std::cell::RefCell<Pool> = const { std::cell::RefCell::new(Pool { fields: Vec::new(), lines: Vec::new() }) };
+}
+
+struct Pool {
+    fields: Vec<Vec<Field>>,
+    lines: Vec<Arc<Vec<u8>>>,
+}
+
+/// A shared copy of a line, in a recycled buffer when one is free.
+fn share_line(line: &[u8]) -> Arc<Vec<u8>> {
+    let recycled = POOL
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.lines.pop()))
+        .ok()
+        .flatten();
+    match recycled {
+        Some(mut a) => {
+            let v = Arc::get_mut(&mut a).expect("pooled buffers are unshared");
+            v.clear();
+            v.extend_from_slice(line);
+            a
+        }
+        None => Arc::new(line.to_vec()),
+    }
 }
 
 /// Initial room for fields: a typical event has about 20.
 const FIELDS_CAP: usize = 24;
-/// Field vectors kept in [`FIELD_POOL`].
+/// Buffers of each kind kept in [`POOL`].
 const POOL_MAX: usize = 8;
+/// Largest line buffer kept for reuse.
+const LINE_POOL_MAX: usize = 64 << 10;
 
 impl Drop for Message {
     fn drop(&mut self) {
-        if self.fields.capacity() < FIELDS_CAP {
+        let fields = (self.fields.capacity() >= FIELDS_CAP).then(|| {
+            let mut f = std::mem::take(&mut self.fields);
+            f.clear();
+            f
+        });
+        // Only a line no clone of this message still holds, and not a huge one
+        // (a report carrying a whole feed).
+        let line = self
+            .line
+            .take()
+            .filter(|l| Arc::strong_count(l) == 1 && l.capacity() <= LINE_POOL_MAX);
+        if fields.is_none() && line.is_none() {
             return;
         }
-        let mut fields = std::mem::take(&mut self.fields);
-        fields.clear();
-        // During thread teardown the pool may be gone: the vector is then freed.
-        let _ = FIELD_POOL.try_with(|p| {
+        // During thread teardown the pool may be gone: the buffers are then freed.
+        let _ = POOL.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
-                if p.len() < POOL_MAX {
-                    p.push(fields);
+                if let Some(f) = fields.filter(|_| p.fields.len() < POOL_MAX) {
+                    p.fields.push(f);
+                }
+                if let Some(l) = line.filter(|_| p.lines.len() < POOL_MAX) {
+                    p.lines.push(l);
                 }
             }
         });
@@ -217,8 +267,8 @@ pub const REPORT_INHERITED: [&str; 8] = [
 
 impl Message {
     pub fn new(ty: MsgType) -> Message {
-        let fields = FIELD_POOL
-            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+        let fields = POOL
+            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.fields.pop()))
             .ok()
             .flatten()
             .unwrap_or_else(|| Vec::with_capacity(FIELDS_CAP));
@@ -313,7 +363,25 @@ impl Message {
 
     /// The value of a field when it is a string.
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Value::as_str)
+        let f = self.fields.iter().find(|f| f.key == key)?;
+        if f.val.get().is_none() {
+            if let Some(s) = self.plain_str(f) {
+                return Some(s);
+            }
+        }
+        self.value(f).as_str()
+    }
+
+    /// A string value read from the line and not decoded yet, when it has no
+    /// escapes: the text between its quotes, without decoding (or allocating).
+    fn plain_str<'a>(&'a self, f: &Field) -> Option<&'a str> {
+        let (a, b) = f.raw?;
+        let line = self.line.as_ref()?;
+        match &line[a as usize..b as usize] {
+            // Spans were checked for UTF-8 when read; this check is cheap.
+            [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => std::str::from_utf8(inner).ok(),
+            _ => None,
+        }
     }
 
     /// Is the field set? `"extra"` asks for any `extra.*` field, as in IntelMQ.
@@ -444,7 +512,8 @@ impl Message {
                 },
             });
         };
-        let value = if subitem || !opt.sanitize {
+        let normal = |v: &Value| v.as_str().is_some_and(|x| sanitize_keeps(spec.ty, x));
+        let value = if subitem || !opt.sanitize || normal(&value) {
             value
         } else {
             match sanitize(spec.ty, &value) {
@@ -614,16 +683,31 @@ impl Message {
             {
                 (spec, false)
             }
-            _ => {
-                let found = h.lookup(self.ty, key)?;
-                hint.spec = (!found.1).then_some(found.0);
-                hint.valid.clear();
-                found
-            }
+            _ => match hint.sub_spec {
+                Some(spec) if hint.sub_key == key && h.lookup_class_of(spec) == Some(self.ty) => {
+                    (spec, true)
+                }
+                _ => {
+                    let found = h.lookup(self.ty, key)?;
+                    hint.spec = (!found.1).then_some(found.0);
+                    hint.valid.clear();
+                    hint.misses = 0;
+                    if found.1 {
+                        hint.sub_key.clear();
+                        hint.sub_key.push_str(key);
+                        hint.sub_spec = Some(found.0);
+                    }
+                    found
+                }
+            },
         };
         let bytes = text.as_bytes();
         let first = *bytes.first()?;
-        let cached = !subitem && !escaped && !hint.valid.is_empty() && hint.valid == bytes;
+        let use_cache = !subitem && !escaped && hint.misses < HINT_MISSES;
+        let cached = use_cache && !hint.valid.is_empty() && hint.valid == bytes;
+        if !cached {
+            hint.misses = hint.misses.wrapping_add(1);
+        }
         if cached {
             // Found valid for this field in an earlier line.
         } else if first == b'"' {
@@ -657,7 +741,9 @@ impl Message {
                 return None;
             }
         }
-        if !cached && !subitem && !escaped && bytes.len() <= HINT_MAX {
+        if cached {
+            hint.misses = 0;
+        } else if use_cache && bytes.len() <= HINT_MAX {
             hint.valid.clear();
             hint.valid.extend_from_slice(bytes);
         }
@@ -699,7 +785,7 @@ impl Message {
             })?;
         }
         let mut msg = Message::new(ty);
-        msg.line = Some(Arc::from(line));
+        msg.line = Some(share_line(line));
         let mut seen: u128 = 0;
         // Where the next field must start to extend the verbatim prefix (no
         // whitespace, fields kept as they are, in order); `None` once broken.
@@ -1056,7 +1142,7 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
             return Ok(Err(InputError::BadType(t)));
         }
         let mut msg = Message::new(ty);
-        msg.line = Some(Arc::from(self.line));
+        msg.line = Some(share_line(self.line));
         let base = self.line.as_ptr() as usize;
         // Known fields seen so far (the table has fewer than 128), to keep the last
         // of duplicate keys as Python's json.loads does.

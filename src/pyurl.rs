@@ -2,10 +2,13 @@
 //! experts use to decide what a URL's host is. A WHATWG parser (the `url` crate) would
 //! accept and reject other strings, so we follow Python's rules instead.
 
+use std::borrow::Cow;
+
 /// The five parts of a URL as Python's `urlsplit` returns them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SplitResult<'a> {
-    pub scheme: String,
+    /// Lower-cased: borrowed from the URL when it is lower-case already.
+    pub scheme: Cow<'a, str>,
     pub netloc: &'a str,
     pub path: &'a str,
     pub query: &'a str,
@@ -22,7 +25,7 @@ fn is_scheme_char(c: char) -> bool {
 /// ("Invalid IPv6 URL").
 pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
     let mut rest = url;
-    let mut scheme = String::new();
+    let mut scheme = Cow::Borrowed("");
     if let Some(i) = memchr::memchr(b':', rest.as_bytes()) {
         let first = rest.as_bytes()[0];
         if i > 0
@@ -31,7 +34,12 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
                 .iter()
                 .all(|&b| is_scheme_char(b as char))
         {
-            scheme = rest[..i].to_ascii_lowercase();
+            let s = &rest[..i];
+            scheme = if s.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(s.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(s)
+            };
             rest = &rest[i + 1..];
         }
     }
@@ -43,8 +51,9 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
             .unwrap_or(after.len());
         netloc = &after[..end];
         rest = &after[end..];
-        let open = netloc.contains('[');
-        let close = netloc.contains(']');
+        // Byte searches: `str::contains(char)` is several times slower here.
+        let open = memchr::memchr(b'[', netloc.as_bytes()).is_some();
+        let close = memchr::memchr(b']', netloc.as_bytes()).is_some();
         if open != close {
             return Err("Invalid IPv6 URL");
         }
@@ -108,14 +117,17 @@ impl SplitResult<'_> {
     /// `hostname` as Python computes it: netloc without userinfo and port, lower-cased,
     /// brackets of IPv6 literals removed.
     pub fn hostname(&self) -> Option<String> {
-        let host = self.netloc.rsplit_once('@').map_or(self.netloc, |(_, h)| h);
+        let n = self.netloc.as_bytes();
+        let host = memchr::memrchr(b'@', n).map_or(self.netloc, |i| &self.netloc[i + 1..]);
         let host = if let Some(stripped) = host.strip_prefix('[') {
-            stripped.split(']').next().unwrap_or("")
+            memchr::memchr(b']', stripped.as_bytes()).map_or(stripped, |i| &stripped[..i])
         } else {
-            host.split(':').next().unwrap_or("")
+            memchr::memchr(b':', host.as_bytes()).map_or(host, |i| &host[..i])
         };
         if host.is_empty() {
             None
+        } else if host.is_ascii() {
+            Some(host.to_ascii_lowercase())
         } else {
             Some(host.to_lowercase())
         }
@@ -151,7 +163,7 @@ impl SplitResult<'_> {
         ];
         if !self.netloc.is_empty()
             || (!self.scheme.is_empty()
-                && USES_NETLOC.contains(&self.scheme.as_str())
+                && USES_NETLOC.contains(&&*self.scheme)
                 && !url.starts_with("//"))
         {
             if !url.is_empty() && !url.starts_with('/') {

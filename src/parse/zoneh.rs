@@ -71,7 +71,7 @@ fn event(row: &DictRow, raw: &str, out: &Records) -> Result<Vec<Message>, Fail> 
     soft(&mut ev, "source.ip", req(row, "ip_address")?);
     soft(&mut ev, "source.fqdn", url.netloc);
     soft(&mut ev, "source.geolocation.cc", req(row, "country_code")?);
-    ev.add("protocol.application", url.scheme.as_str())?;
+    ev.add("protocol.application", &*url.scheme)?;
     // The URL column is called `domain`.
     soft(&mut ev, "source.url", domain);
     if let Some(a) = row.opt("accept_date").filter(|s| !s.is_empty()) {
