@@ -531,7 +531,10 @@ pub fn sanitize_keeps(t: FieldType, x: &str) -> bool {
         return false;
     }
     let h = harmonization();
-    let lower_ascii = || x.is_ascii() && !b.iter().any(u8::is_ascii_uppercase);
+    let lower_ascii = || {
+        !b.iter()
+            .fold(false, |any, &c| any | c.is_ascii_uppercase() | (c >= 0x80))
+    };
     match t {
         String => true,
         LowercaseString => lower_ascii(),
@@ -1001,7 +1004,7 @@ pub fn b64_decode_raw(x: &str) -> Option<Vec<u8>> {
 }
 
 fn ip_is_valid(x: &str) -> bool {
-    if x.is_empty() || x.contains('%') {
+    if x.is_empty() || memchr::memchr(b'%', x.as_bytes()).is_some() {
         return false;
     }
     match x.parse::<IpAddr>() {
@@ -1172,14 +1175,18 @@ fn fqdn_is_valid(x: &str) -> bool {
         || x.bytes()
             .fold(false, |any, b| any | matches!(b, b':' | b'/' | b'?' | b'#'))
         || !is_lower(x)
-        || ip_is_valid(x)
+        // (':' is ruled out above, so only a dotted IPv4 address can be an IP.)
+        || (x.bytes().all(|b| b.is_ascii_digit() || b == b'.') && ip_is_valid(x))
     {
         return false;
     }
     if x.is_ascii() {
         // idna_encode of ASCII is the text itself when every label is 1..=63
         // bytes: checked without the copy.
-        return x.split('.').all(|l| !l.is_empty() && l.len() <= 63);
+        return x
+            .as_bytes()
+            .split(|&b| b == b'.')
+            .all(|l| !l.is_empty() && l.len() <= 63);
     }
     idna_encode(x).is_some_and(|e| e == x)
 }

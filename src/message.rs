@@ -488,7 +488,10 @@ impl Message {
 
     /// IntelMQ's `Message.add` with all its options.
     pub fn add_with(&mut self, key: &str, value: Value, opt: Add) -> Result<bool, FieldError> {
-        let exists = self.contains(key);
+        // Found once, used for the final insert too (nothing below moves fields
+        // before it, except on paths that return).
+        let at = self.position(key);
+        let exists = at.is_some() || (key == "extra" && self.contains(key));
         if opt.overwrite.is_none() && exists {
             return Err(FieldError::KeyExists { key: key.into() });
         }
@@ -546,7 +549,13 @@ impl Message {
         } else {
             Cow::Borrowed(spec.name)
         };
-        self.put(name, value);
+        match at {
+            Some(i) => {
+                self.cut_verbatim(i);
+                self.fields[i] = Field::new(name, value)
+            }
+            None => self.fields.push(Field::new(name, value)),
+        }
         Ok(true)
     }
 
@@ -779,10 +788,17 @@ impl Message {
     fn from_pairs(line: &[u8], pairs: &[Pair], default: MsgType) -> Result<Message, InputError> {
         let mut ty = default;
         for p in pairs.iter().filter(|p| p.key == "__type") {
-            let t: Value = serde_json::from_str(p.text).unwrap_or(Value::Null);
-            ty = t.as_str().and_then(MsgType::from_name).ok_or_else(|| {
-                InputError::BadType(t.as_str().map(str::to_string).unwrap_or(t.to_string()))
-            })?;
+            // Nearly always one of the two plain names: no decoding for those.
+            ty = match p.text {
+                "\"Event\"" => MsgType::Event,
+                "\"Report\"" => MsgType::Report,
+                _ => {
+                    let t: Value = serde_json::from_str(p.text).unwrap_or(Value::Null);
+                    t.as_str().and_then(MsgType::from_name).ok_or_else(|| {
+                        InputError::BadType(t.as_str().map(str::to_string).unwrap_or(t.to_string()))
+                    })?
+                }
+            };
         }
         let mut msg = Message::new(ty);
         msg.line = Some(share_line(line));

@@ -26,14 +26,16 @@ fn is_scheme_char(c: char) -> bool {
 pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
     let mut rest = url;
     let mut scheme = Cow::Borrowed("");
-    if let Some(i) = memchr::memchr(b':', rest.as_bytes()) {
+    // Python takes the text before the first ':' when it is all scheme
+    // characters; ':' is not one, so the run of scheme characters from the start
+    // ends at that ':' exactly when there is a scheme.
+    let i = rest
+        .bytes()
+        .take_while(|&b| is_scheme_char(b as char))
+        .count();
+    if rest.as_bytes().get(i) == Some(&b':') {
         let first = rest.as_bytes()[0];
-        if i > 0
-            && first.is_ascii_alphabetic()
-            && rest.as_bytes()[..i]
-                .iter()
-                .all(|&b| is_scheme_char(b as char))
-        {
+        if i > 0 && first.is_ascii_alphabetic() {
             let s = &rest[..i];
             scheme = if s.bytes().any(|b| b.is_ascii_uppercase()) {
                 Cow::Owned(s.to_ascii_lowercase())
@@ -51,9 +53,10 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
             .unwrap_or(after.len());
         netloc = &after[..end];
         rest = &after[end..];
-        // Byte searches: `str::contains(char)` is several times slower here.
-        let open = memchr::memchr(b'[', netloc.as_bytes()).is_some();
-        let close = memchr::memchr(b']', netloc.as_bytes()).is_some();
+        // One pass without early exit over a short string.
+        let (open, close) = netloc.bytes().fold((false, false), |(o, c), b| {
+            (o | (b == b'['), c | (b == b']'))
+        });
         if open != close {
             return Err("Invalid IPv6 URL");
         }
@@ -79,13 +82,21 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
             }
         }
     }
+    // The first '#' starts the fragment, the first '?' before it the query.
     let mut fragment = "";
-    if let Some(i) = memchr::memchr(b'#', rest.as_bytes()) {
-        fragment = &rest[i + 1..];
-        rest = &rest[..i];
-    }
     let mut query = "";
-    if let Some(i) = memchr::memchr(b'?', rest.as_bytes()) {
+    let mut q = None;
+    for (i, b) in rest.bytes().enumerate() {
+        if b == b'#' {
+            fragment = &rest[i + 1..];
+            rest = &rest[..i];
+            break;
+        }
+        if b == b'?' && q.is_none() {
+            q = Some(i);
+        }
+    }
+    if let Some(i) = q {
         query = &rest[i + 1..];
         rest = &rest[..i];
     }
@@ -105,7 +116,7 @@ pub fn clean(url: &str) -> std::borrow::Cow<'_, str> {
     let trimmed = &url[skip..];
     if trimmed
         .bytes()
-        .any(|b| b == b'\t' || b == b'\r' || b == b'\n')
+        .fold(false, |any, b| any | matches!(b, b'\t' | b'\r' | b'\n'))
     {
         std::borrow::Cow::Owned(trimmed.replace(['\t', '\r', '\n'], ""))
     } else {
@@ -203,6 +214,13 @@ mod tests {
         // no '//' -> no netloc
         assert_eq!(urlsplit("example.com/foo").unwrap().netloc, "");
         assert_eq!(urlsplit("//example.com").unwrap().netloc, "example.com");
+        let r = urlsplit("http://h/a?b#c?d").unwrap();
+        assert_eq!((r.path, r.query, r.fragment), ("/a", "b", "c?d"));
+        let r = urlsplit("http://h/x#y?z").unwrap();
+        assert_eq!((r.path, r.query, r.fragment), ("/x", "", "y?z"));
+        let r = urlsplit("a b:c").unwrap();
+        assert_eq!((&*r.scheme, r.path), ("", "a b:c"));
+        assert_eq!(urlsplit("Mailto:x@y").unwrap().scheme, "mailto");
         // a digit first: no scheme
         assert_eq!(urlsplit("1http://x").unwrap().scheme, "");
         assert!(urlsplit("http://[::1/").is_err());

@@ -3,7 +3,7 @@
 
 use super::{Expert, Params, Verdict};
 use crate::harmonization::harmonization;
-use crate::message::Message;
+use crate::message::{Add, Message};
 use crate::stream::Fail;
 
 pub struct Taxonomy;
@@ -17,11 +17,14 @@ impl Expert for Taxonomy {
         let has_tax = ev.contains("classification.taxonomy");
         match (has_tax, ev.get_str("classification.type")) {
             (false, Some(t)) => {
-                let tax = harmonization()
-                    .taxonomy_of(t)
-                    .unwrap_or("other")
-                    .to_string();
-                ev.add("classification.taxonomy", tax)?;
+                let tax = harmonization().taxonomy_of(t).unwrap_or("other");
+                // A taxonomy name from the table is its own sanitized form:
+                // IntelMQ's sanitizing add() would leave it unchanged.
+                let as_is = Add {
+                    sanitize: false,
+                    overwrite: None,
+                };
+                ev.add_with("classification.taxonomy", tax.into(), as_is)?;
             }
             (false, None) => {
                 ev.add("classification.taxonomy", "other")?;
