@@ -154,19 +154,19 @@ impl Pattern {
 
     pub fn is_match(&self, x: &str) -> bool {
         let line_break = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        // One pass without early exit: line breaks (where Python's `$` differs
+        // from a plain end) and non-ASCII bytes (which may hold U+2028 etc.).
+        let (nl, high) = x.bytes().fold((false, false), |(nl, high), b| {
+            (nl | (b == b'\n') | (b == b'\r'), high | (b >= 0x80))
+        });
         match self.fast {
-            Some(f)
-                if !x.bytes().any(|b| b == b'\n' || b == b'\r')
-                    && (x.is_ascii() || !x.chars().any(line_break)) =>
-            {
-                match f {
-                    Fast::PrintableAscii => {
-                        !x.is_empty() && x.bytes().all(|b| (b' '..=b'~').contains(&b))
-                    }
-                    Fast::TwoAlnum => x.len() == 2 && x.bytes().all(|b| b.is_ascii_alphanumeric()),
-                    Fast::NoTrailingDot => x.chars().next_back().is_some_and(|c| c != '.'),
+            Some(f) if !nl && (!high || !x.chars().any(line_break)) => match f {
+                Fast::PrintableAscii => {
+                    !x.is_empty() && x.bytes().all(|b| (b' '..=b'~').contains(&b))
                 }
-            }
+                Fast::TwoAlnum => x.len() == 2 && x.bytes().all(|b| b.is_ascii_alphanumeric()),
+                Fast::NoTrailingDot => x.chars().next_back().is_some_and(|c| c != '.'),
+            },
             _ => self.regex.is_match(x),
         }
     }

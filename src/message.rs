@@ -171,6 +171,23 @@ struct Hint {
 /// Misses after which a position stops using its cache for a while.
 const HINT_MISSES: u8 = 8;
 
+/// Which known fields a line has set so far (the table has fewer than 128), to
+/// keep the last of duplicate keys as Python's json.loads does. Two words: a
+/// 128-bit shift costs several instructions per field.
+#[derive(Default)]
+struct Seen([u64; 2]);
+
+impl Seen {
+    /// Was field `i` set before? Marks it set.
+    #[inline]
+    fn test_and_set(&mut self, i: usize) -> bool {
+        let (w, bit) = (i >> 6, 1u64 << (i & 63));
+        let was = self.0[w] & bit != 0;
+        self.0[w] |= bit;
+        was
+    }
+}
+
 /// Longest value text remembered as valid.
 const HINT_MAX: usize = 512;
 
@@ -678,7 +695,7 @@ impl Message {
         key: &str,
         text: &str,
         span: (u32, u32),
-        seen: &mut u128,
+        seen: &mut Seen,
         escaped: bool,
         hint: &mut Hint,
         hinted_key: bool,
@@ -768,10 +785,9 @@ impl Message {
         };
         let dup = if subitem {
             self.position(&field.key)
-        } else if *seen & (1u128 << spec.idx) != 0 {
+        } else if seen.test_and_set(spec.idx as usize) {
             self.position(spec.name)
         } else {
-            *seen |= 1u128 << spec.idx;
             None
         };
         match dup {
@@ -802,7 +818,7 @@ impl Message {
         }
         let mut msg = Message::new(ty);
         msg.line = Some(share_line(line));
-        let mut seen: u128 = 0;
+        let mut seen = Seen::default();
         // Where the next field must start to extend the verbatim prefix (no
         // whitespace, fields kept as they are, in order); `None` once broken.
         let mut next_at = (line.first() == Some(&b'{')).then_some(1usize);
@@ -1162,7 +1178,7 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
         let base = self.line.as_ptr() as usize;
         // Known fields seen so far (the table has fewer than 128), to keep the last
         // of duplicate keys as Python's json.loads does.
-        let mut seen: u128 = 0;
+        let mut seen = Seen::default();
         for (k, raw) in pending {
             let text = raw.get();
             let start = text.as_ptr() as usize - base;
