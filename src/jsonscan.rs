@@ -79,7 +79,7 @@ fn skip_ws_slow(b: &[u8], mut i: usize) -> usize {
 /// steps, where a SIMD search call costs more to set up than it saves; long
 /// strings go to memchr2.
 #[inline]
-fn next_quote_or_backslash(b: &[u8], i: usize) -> Option<usize> {
+pub(crate) fn next_quote_or_backslash(b: &[u8], i: usize) -> Option<usize> {
     const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     // High bit set in each byte of `v` that is zero (exact, no false positives).
     let zero = |v: u64| !(((v & LO) + LO) | v | LO);

@@ -188,12 +188,15 @@ fn plain_str(text: &str, i: usize) -> Option<(&str, usize)> {
         return None;
     }
     let start = i + 1;
-    let len = b[start..].iter().position(|&c| c == b'"')?;
-    let s = &b[start..start + len];
-    if s.iter().any(|&c| !(0x20..0x7f).contains(&c) || c == b'\\') {
+    // A backslash first means an escape: not plain.
+    let end = crate::jsonscan::next_quote_or_backslash(b, start).filter(|&e| b[e] == b'"')?;
+    let s = &b[start..end];
+    if s.iter()
+        .fold(false, |bad, &c| bad | !(0x20..0x7f).contains(&c))
+    {
         return None;
     }
-    Some((&text[start..start + len], start + len + 1))
+    Some((&text[start..end], end + 1))
 }
 
 fn event(line: &Value, out: &Records) -> Result<Message, Fail> {

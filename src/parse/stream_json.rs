@@ -104,24 +104,38 @@ impl<'a> ArrayItems<'a> {
                 return Err(bad("unexpected end of JSON list"));
             }
             let mut end = None;
-            for (i, &b) in buf.iter().enumerate() {
+            let mut i = 0;
+            while i < buf.len() {
                 if in_str {
+                    // Inside a string only its end matters: jump from one quote
+                    // or backslash to the next instead of stepping byte by byte.
                     if escaped {
                         escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_str = false;
+                        i += 1;
+                        continue;
+                    }
+                    match crate::jsonscan::next_quote_or_backslash(buf, i) {
+                        None => i = buf.len(),
+                        Some(j) if buf[j] == b'\\' => {
+                            escaped = true;
+                            i = j + 1;
+                        }
+                        Some(j) => {
+                            in_str = false;
+                            i = j + 1;
+                        }
                     }
                     continue;
                 }
+                let b = buf[i];
+                i += 1;
                 match b {
                     b'"' => in_str = true,
                     b'{' | b'[' => depth += 1,
                     b'}' => depth -= 1,
                     b']' if depth > 0 => depth -= 1,
                     b',' | b']' if depth == 0 => {
-                        end = Some((i, b));
+                        end = Some((i - 1, b));
                         break;
                     }
                     _ => {}
@@ -160,7 +174,7 @@ mod tests {
 
     #[test]
     fn splits_elements() {
-        let data = br#" [ {"a": "x,]}", "b": [1, {"c": 2}]} , 3, "s\"]" ,{}]"#;
+        let data = br#" [ {"a": "x,]}", "b": [1, {"c": 2}]} , 3, "s\"]" ,{}, "t\\", "u"]"#;
         let mut r: &[u8] = data;
         let mut items = ArrayItems::new(&mut r);
         let mut got = Vec::new();
@@ -173,9 +187,21 @@ mod tests {
                 r#"{"a": "x,]}", "b": [1, {"c": 2}]}"#,
                 "3",
                 r#""s\"]""#,
-                "{}"
+                "{}",
+                r#""t\\""#,
+                r#""u""#
             ]
         );
+        // Every element boundary, escape and string end across buffer edges.
+        for cap in 1..12 {
+            let mut r = std::io::BufReader::with_capacity(cap, &data[..]);
+            let mut items = ArrayItems::new(&mut r);
+            let mut again = Vec::new();
+            while let Some(i) = items.next_item().unwrap() {
+                again.push(String::from_utf8(i.to_vec()).unwrap());
+            }
+            assert_eq!(again, got, "buffer of {cap}");
+        }
         let mut e: &[u8] = b"[]";
         assert!(ArrayItems::new(&mut e).next_item().unwrap().is_none());
         let mut e: &[u8] = b"{}";
