@@ -531,28 +531,19 @@ pub fn sanitize_keeps(t: FieldType, x: &str) -> bool {
         return false;
     }
     let h = harmonization();
-    let lower_ascii = || {
-        !b.iter()
-            .fold(false, |any, &c| any | c.is_ascii_uppercase() | (c >= 0x80))
-    };
+    let lower_ascii = || ascii_lower(b);
     match t {
         String => true,
         LowercaseString => lower_ascii(),
         UppercaseString => x.is_ascii() && !b.iter().any(u8::is_ascii_lowercase),
         // fqdn_sanitize: strip, trim dots, IDNA (ASCII labels pass when not empty
         // and at most 63 bytes), lower-case.
-        Fqdn => {
-            first != b'.'
-                && last != b'.'
-                && lower_ascii()
-                && b.split(|&c| c == b'.')
-                    .all(|l| !l.is_empty() && l.len() <= 63)
-        }
+        Fqdn => first != b'.' && last != b'.' && lower_ascii() && ascii_labels_fit(b),
         // url_sanitize returns its input when there is no `hxxp` to fix, nothing
         // for `clean` to remove, and the split has a network location.
         Url => {
             !x.contains("hxxp")
-                && !b.iter().any(|&c| matches!(c, b'\t' | b'\r' | b'\n'))
+                && matches!(pyurl::clean(x), std::borrow::Cow::Borrowed(c) if c.len() == x.len())
                 && matches!(pyurl::urlsplit(x), Ok(r) if !r.netloc.is_empty())
         }
         // Rust's IPv4 parser takes only the dotted-quad form without leading zeros,
@@ -757,13 +748,23 @@ pub fn sanitize(t: FieldType, v: &Value) -> Option<Value> {
     }
 }
 
+/// All ASCII and no capital letter. One pass without early exit, so that it
+/// vectorizes.
+fn ascii_lower(b: &[u8]) -> bool {
+    !b.iter()
+        .fold(false, |any, &c| any | c.is_ascii_uppercase() | (c >= 0x80))
+}
+
+/// Every dot-separated label of an ASCII name is 1 to 63 bytes: all that
+/// Python's IDNA codec checks of ASCII labels.
+fn ascii_labels_fit(b: &[u8]) -> bool {
+    b.split(|&c| c == b'.')
+        .all(|l| !l.is_empty() && l.len() <= 63)
+}
+
 fn is_lower(x: &str) -> bool {
-    // One pass without early exit (so it vectorizes): no ASCII capital, and no
-    // byte of a non-ASCII character (those take the full Unicode mapping).
-    if !x
-        .bytes()
-        .fold(false, |any, b| any | b.is_ascii_uppercase() | (b >= 0x80))
-    {
+    // Non-ASCII text takes the full Unicode mapping.
+    if ascii_lower(x.as_bytes()) {
         return true;
     }
     if x.is_ascii() {
@@ -1132,14 +1133,7 @@ pub fn idna_encode(x: &str) -> Option<String> {
     if x.is_ascii() {
         // ASCII labels pass through; the codec only checks their length.
         let trimmed = x.strip_suffix('.').unwrap_or(x);
-        if trimmed
-            .as_bytes()
-            .split(|&b| b == b'.')
-            .any(|l| l.is_empty() || l.len() > 63)
-        {
-            return None;
-        }
-        return Some(x.to_string());
+        return ascii_labels_fit(trimmed.as_bytes()).then(|| x.to_string());
     }
     // Python's codec is IDNA 2003 (nameprep); the `idna` crate is UTS 46
     // non-transitional. They differ on the "deviation" characters, which
@@ -1181,12 +1175,9 @@ fn fqdn_is_valid(x: &str) -> bool {
         return false;
     }
     if x.is_ascii() {
-        // idna_encode of ASCII is the text itself when every label is 1..=63
-        // bytes: checked without the copy.
-        return x
-            .as_bytes()
-            .split(|&b| b == b'.')
-            .all(|l| !l.is_empty() && l.len() <= 63);
+        // idna_encode of ASCII is the text itself when its labels fit: checked
+        // without the copy.
+        return ascii_labels_fit(x.as_bytes());
     }
     idna_encode(x).is_some_and(|e| e == x)
 }

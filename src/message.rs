@@ -357,16 +357,10 @@ impl Message {
             let (a, b) = f.raw.expect("a field without a value has a span");
             let line = self.line.as_ref().expect("a span has a line");
             let text = &line[a as usize..b as usize];
-            // A string without escapes is its bytes between the quotes (spans were
-            // checked for UTF-8 and control characters when read).
-            if let [b'"', inner @ .., b'"'] = text {
-                if !inner.contains(&b'\\') {
-                    if let Ok(s) = std::str::from_utf8(inner) {
-                        return Value::String(s.to_string());
-                    }
-                }
+            match plain_text(text) {
+                Some(s) => Value::String(s.to_string()),
+                None => serde_json::from_slice(text).expect("checked when read"),
             }
-            serde_json::from_slice(text).expect("checked when read")
         })
     }
 
@@ -393,12 +387,7 @@ impl Message {
     /// escapes: the text between its quotes, without decoding (or allocating).
     fn plain_str<'a>(&'a self, f: &Field) -> Option<&'a str> {
         let (a, b) = f.raw?;
-        let line = self.line.as_ref()?;
-        match &line[a as usize..b as usize] {
-            // Spans were checked for UTF-8 when read; this check is cheap.
-            [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => std::str::from_utf8(inner).ok(),
-            _ => None,
-        }
+        plain_text(&self.line.as_ref()?[a as usize..b as usize])
     }
 
     /// Is the field set? `"extra"` asks for any `extra.*` field, as in IntelMQ.
@@ -573,24 +562,24 @@ impl Message {
         } else {
             Cow::Borrowed(spec.name)
         };
-        match at {
-            Some(i) => {
-                self.cut_verbatim(i);
-                self.fields[i] = Field::new(name, value)
-            }
-            None => self.fields.push(Field::new(name, value)),
-        }
+        self.place(at, Field::new(name, value));
         Ok(true)
     }
 
     /// Insert or replace without any checks (values known to be valid).
     fn put(&mut self, key: Cow<'static, str>, value: Value) {
-        match self.position(&key) {
+        let at = self.position(&key);
+        self.place(at, Field::new(key, value));
+    }
+
+    /// Store a field: replace the one at `at`, or append it.
+    fn place(&mut self, at: Option<usize>, field: Field) {
+        match at {
             Some(i) => {
                 self.cut_verbatim(i);
-                self.fields[i] = Field::new(key, value)
+                self.fields[i] = field
             }
-            None => self.fields.push(Field::new(key, value)),
+            None => self.fields.push(field),
         }
     }
 
@@ -738,9 +727,6 @@ impl Message {
         let first = *bytes.first()?;
         let use_cache = !subitem && !escaped && hint.misses < HINT_MISSES;
         let cached = use_cache && !hint.valid.is_empty() && hint.valid == bytes;
-        if !cached {
-            hint.misses = hint.misses.wrapping_add(1);
-        }
         if cached {
             // Found valid for this field in an earlier line.
         } else if first == b'"' {
@@ -776,9 +762,12 @@ impl Message {
         }
         if cached {
             hint.misses = 0;
-        } else if use_cache && bytes.len() <= HINT_MAX {
-            hint.valid.clear();
-            hint.valid.extend_from_slice(bytes);
+        } else {
+            hint.misses = hint.misses.wrapping_add(1);
+            if use_cache && bytes.len() <= HINT_MAX {
+                hint.valid.clear();
+                hint.valid.extend_from_slice(bytes);
+            }
         }
         let key: Cow<'static, str> = if subitem {
             Cow::Owned(key.to_string())
@@ -797,13 +786,7 @@ impl Message {
         } else {
             None
         };
-        match dup {
-            Some(i) => {
-                self.cut_verbatim(i);
-                self.fields[i] = field
-            }
-            None => self.fields.push(field),
-        }
+        self.place(dup, field);
         Some(true)
     }
 
@@ -979,6 +962,16 @@ impl Message {
             h.update([0xc0]);
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The value of a JSON string's text when it has no escapes: its bytes between
+/// the quotes. (Spans were checked for UTF-8 and control characters when read;
+/// the UTF-8 check here is cheap.)
+fn plain_text(text: &[u8]) -> Option<&str> {
+    match text {
+        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => std::str::from_utf8(inner).ok(),
+        _ => None,
     }
 }
 
