@@ -96,15 +96,190 @@ pub(crate) fn next_quote_or_backslash(b: &[u8], i: usize) -> Option<usize> {
     Some(j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?)
 }
 
+/// Where a line's quotes and backslashes are (bit `i % 64` of word `i / 64` for
+/// byte `i`), found in one pass with its other facts; strings are then scanned by
+/// jumping from mark to mark instead of reading their bytes again.
+struct Marks {
+    bits: Vec<u64>,
+}
+
+/// What [`Marks::fill`] learnt about the line's bytes.
+struct LineFacts {
+    /// A byte above 0x7f: the line needs a full UTF-8 check.
+    high: bool,
+    /// A byte below 0x20 (exact only when `!high`).
+    control: bool,
+}
+
+impl Marks {
+    /// Mark `line`. 16 bytes per step with SSE2 (every x86_64 has it): a JSON line
+    /// is mostly string contents, and this pass replaces both the UTF-8 check of an
+    /// ASCII line and the byte-by-byte search for each string's end.
+    #[cfg(target_arch = "x86_64")]
+    fn fill(&mut self, line: &[u8]) -> LineFacts {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            unsafe { self.fill_avx2(line) }
+        } else {
+            self.fill_sse2(line)
+        }
+    }
+
+    /// [`Marks::fill`] 32 bytes per step.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_avx2(&mut self, line: &[u8]) -> LineFacts {
+        use std::arch::x86_64::*;
+        self.bits.clear();
+        self.bits.reserve(line.len() / 64 + 1);
+        let quote = _mm256_set1_epi8(b'"' as i8);
+        let backslash = _mm256_set1_epi8(b'\\' as i8);
+        let space = _mm256_set1_epi8(b' ' as i8);
+        let mut high = _mm256_setzero_si256();
+        let mut control = _mm256_setzero_si256();
+        // No closure: closures do not inherit `target_feature`, and the
+        // intrinsics would become calls.
+        let mut pad = [b' '; 64];
+        let blocks = line.len().div_ceil(64);
+        for n in 0..blocks {
+            let at = n * 64;
+            let p = if at + 64 <= line.len() {
+                line[at..].as_ptr()
+            } else {
+                // The tail, padded with spaces (neither marked nor control).
+                pad[..line.len() - at].copy_from_slice(&line[at..]);
+                pad.as_ptr()
+            };
+            // SAFETY: two 32-byte loads inside a 64-byte block of `line` or `pad`.
+            let (v0, v1) = unsafe {
+                (
+                    _mm256_loadu_si256(p as *const __m256i),
+                    _mm256_loadu_si256(p.add(32) as *const __m256i),
+                )
+            };
+            let m0 = _mm256_or_si256(
+                _mm256_cmpeq_epi8(v0, quote),
+                _mm256_cmpeq_epi8(v0, backslash),
+            );
+            let m1 = _mm256_or_si256(
+                _mm256_cmpeq_epi8(v1, quote),
+                _mm256_cmpeq_epi8(v1, backslash),
+            );
+            // black_box: without it, LLVM merges the two masks into a 64-lane
+            // bit vector and takes it apart bit by bit.
+            let lo = std::hint::black_box(_mm256_movemask_epi8(m0)) as u32;
+            let hi = std::hint::black_box(_mm256_movemask_epi8(m1)) as u32;
+            let word = u64::from(lo) | u64::from(hi) << 32;
+            high = _mm256_or_si256(high, _mm256_or_si256(v0, v1));
+            control = _mm256_or_si256(
+                control,
+                _mm256_or_si256(_mm256_cmpgt_epi8(space, v0), _mm256_cmpgt_epi8(space, v1)),
+            );
+            self.bits.push(word);
+        }
+        LineFacts {
+            high: _mm256_movemask_epi8(high) != 0,
+            control: _mm256_movemask_epi8(control) != 0,
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn fill_sse2(&mut self, line: &[u8]) -> LineFacts {
+        use std::arch::x86_64::*;
+        self.bits.clear();
+        self.bits.reserve(line.len() / 64 + 1);
+        // SAFETY: SSE2 is part of the x86_64 baseline; every load reads 16 bytes
+        // inside a 64-byte block (a chunk of the line, or the padded copy of its
+        // tail).
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let backslash = _mm_set1_epi8(b'\\' as i8);
+            let space = _mm_set1_epi8(b' ' as i8);
+            let mut high = _mm_setzero_si128();
+            let mut control = _mm_setzero_si128();
+            let mut block = |b: &[u8]| -> u64 {
+                let mut word = 0u64;
+                for k in 0..4 {
+                    let v = _mm_loadu_si128(b.as_ptr().add(16 * k) as *const __m128i);
+                    let m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+                    word |= u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
+                    high = _mm_or_si128(high, v);
+                    // Signed compare: true below 0x20, and for bytes above 0x7f
+                    // (negative), which `high` reports anyway.
+                    control = _mm_or_si128(control, _mm_cmplt_epi8(v, space));
+                }
+                word
+            };
+            let mut chunks = line.chunks_exact(64);
+            for c in &mut chunks {
+                let w = block(c);
+                self.bits.push(w);
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                // Spaces: neither marked nor control.
+                let mut pad = [b' '; 64];
+                pad[..rest.len()].copy_from_slice(rest);
+                let w = block(&pad);
+                self.bits.push(w);
+            }
+            LineFacts {
+                high: _mm_movemask_epi8(high) != 0,
+                control: _mm_movemask_epi8(control) != 0,
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn fill(&mut self, line: &[u8]) -> LineFacts {
+        self.fill_scalar(line)
+    }
+
+    /// [`Marks::fill`] a byte at a time: other architectures, and the reference
+    /// the vector versions are tested against.
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    fn fill_scalar(&mut self, line: &[u8]) -> LineFacts {
+        self.bits.clear();
+        let (mut high, mut control) = (false, false);
+        for c in line.chunks(64) {
+            let mut word = 0u64;
+            for (k, &b) in c.iter().enumerate() {
+                word |= u64::from(b == b'"' || b == b'\\') << k;
+                high |= b >= 0x80;
+                control |= b < 0x20;
+            }
+            self.bits.push(word);
+        }
+        LineFacts { high, control }
+    }
+
+    /// The first marked byte at or after `i`.
+    #[inline(always)]
+    fn next(&self, i: usize) -> Option<usize> {
+        let mut w = i >> 6;
+        let mut word = *self.bits.get(w)? & (!0u64 << (i & 63));
+        while word == 0 {
+            w += 1;
+            word = *self.bits.get(w)?;
+        }
+        Some(w * 64 + word.trailing_zeros() as usize)
+    }
+}
+
+thread_local! {
+    static MARKS: std::cell::RefCell<Marks> = const { std::cell::RefCell::new(Marks { bits: Vec::new() }) };
+}
+
 /// Scan a string starting at the opening quote `b[i]`; returns the index after the
 /// closing quote and whether it had escapes.
-fn scan_string(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+#[inline(always)]
+fn scan_string(b: &[u8], marks: &Marks, mut i: usize) -> Option<(usize, bool)> {
     i += 1;
     let mut escaped = false;
     loop {
         // The caller made sure the line has no control characters, so only quotes
         // and backslashes matter here.
-        i = next_quote_or_backslash(b, i)?;
+        i = marks.next(i)?;
         match b.get(i).map(|&c| STR_CLASS[c as usize]) {
             Some(1) => return Some((i + 1, escaped)),
             Some(2) => {
@@ -188,13 +363,35 @@ pub fn scan_object_expecting<'a>(
     expect: impl Fn(usize) -> Option<&'static str>,
 ) -> Option<()> {
     out.clear();
-    // One UTF-8 check for the whole line; all slices below fall on ASCII
-    // delimiters, so they are valid `str`s too.
-    let s = std::str::from_utf8(line).ok()?;
+    MARKS.with_borrow_mut(|marks| {
+        let facts = marks.fill(line);
+        scan_marked(line, marks, facts, out, expect)
+    })
+}
+
+fn scan_marked<'a>(
+    line: &'a [u8],
+    marks: &Marks,
+    facts: LineFacts,
+    out: &mut Vec<Pair<'a>>,
+    expect: impl Fn(usize) -> Option<&'static str>,
+) -> Option<()> {
+    // An ASCII line is UTF-8; others get the full check. All slices below fall on
+    // ASCII delimiters, so they are valid `str`s too.
+    let s = if facts.high {
+        std::str::from_utf8(line).ok()?
+    } else {
+        // SAFETY: every byte is below 0x80.
+        unsafe { std::str::from_utf8_unchecked(line) }
+    };
     // Control characters are only allowed as whitespace between tokens; a line
     // holding one anywhere is rare enough to leave to serde_json, and ruling them
     // out here lets string scanning look for two bytes only.
-    if has_control(line) {
+    if if facts.high {
+        has_control(line)
+    } else {
+        facts.control
+    } {
         return None;
     }
     let b = line;
@@ -220,7 +417,7 @@ pub fn scan_object_expecting<'a>(
                 (i + 2 + k.len(), true)
             }
             _ => {
-                let (kend, kesc) = scan_string(b, i)?;
+                let (kend, kesc) = scan_string(b, marks, i)?;
                 if kesc {
                     return None;
                 }
@@ -236,7 +433,7 @@ pub fn scan_object_expecting<'a>(
         let start = i;
         let (end, kind) = match *b.get(i)? {
             b'"' => {
-                let (e, esc) = scan_string(b, i)?;
+                let (e, esc) = scan_string(b, marks, i)?;
                 (e, if esc { Kind::Escaped } else { Kind::Plain })
             }
             b't' if b[i..].starts_with(b"true") => (i + 4, Kind::True),
@@ -314,6 +511,53 @@ mod tests {
                 let b = &line[..end];
                 let want = memchr::memchr2(b'"', b'\\', &b[i..]).map(|k| i + k);
                 assert_eq!(next_quote_or_backslash(b, i), want, "{i} {end}");
+            }
+        }
+    }
+
+    /// The vector markers agree with the byte-at-a-time one on every length and
+    /// every kind of byte (the control flag only counts for ASCII lines).
+    #[test]
+    fn marks_agree() {
+        let mut line = Vec::new();
+        let (mut want, mut got) = (Marks { bits: Vec::new() }, Marks { bits: Vec::new() });
+        for n in 0..300u32 {
+            let x = n.wrapping_mul(2654435761) >> 7;
+            line.push(match x % 13 {
+                0 => b'"',
+                1 => b'\\',
+                2 => 0xe9,
+                3 => b'"' ^ 0x80,
+                4 => 0x1f,
+                5 => b' ',
+                _ => b'a' + (x % 26) as u8,
+            });
+            for ascii_only in [false, true] {
+                let l: Vec<u8> = if ascii_only {
+                    line.iter()
+                        .map(|&b| if (0x20..0x80).contains(&b) { b } else { b'x' })
+                        .collect()
+                } else {
+                    line.clone()
+                };
+                let w = want.fill_scalar(&l);
+                let mut fills: Vec<fn(&mut Marks, &[u8]) -> LineFacts> = vec![Marks::fill];
+                #[cfg(target_arch = "x86_64")]
+                {
+                    fills.push(Marks::fill_sse2);
+                    if std::arch::is_x86_feature_detected!("avx2") {
+                        // SAFETY: detected.
+                        fills.push(|m, l| unsafe { m.fill_avx2(l) });
+                    }
+                }
+                for fill in fills {
+                    let g = fill(&mut got, &l);
+                    assert_eq!(got.bits, want.bits, "{l:?}");
+                    assert_eq!(g.high, w.high);
+                    if !w.high {
+                        assert_eq!(g.control, w.control);
+                    }
+                }
             }
         }
     }
