@@ -538,7 +538,10 @@ pub fn sanitize_keeps(t: FieldType, x: &str) -> bool {
         UppercaseString => x.is_ascii() && !b.iter().any(u8::is_ascii_lowercase),
         // fqdn_sanitize: strip, trim dots, IDNA (ASCII labels pass when not empty
         // and at most 63 bytes), lower-case.
-        Fqdn => first != b'.' && last != b'.' && lower_ascii() && ascii_labels_fit(b),
+        Fqdn => {
+            let f = scan_name(b);
+            first != b'.' && last != b'.' && !f.upper_or_high && f.labels_fit
+        }
         // url_sanitize returns its input when there is no `hxxp` to fix, nothing
         // for `clean` to remove, and the split has a network location.
         Url => {
@@ -758,8 +761,68 @@ fn ascii_lower(b: &[u8]) -> bool {
 /// Every dot-separated label of an ASCII name is 1 to 63 bytes: all that
 /// Python's IDNA codec checks of ASCII labels.
 fn ascii_labels_fit(b: &[u8]) -> bool {
-    b.split(|&c| c == b'.')
-        .all(|l| !l.is_empty() && l.len() <= 63)
+    scan_name(b).labels_fit
+}
+
+/// What the FQDN checks ask of a name, found in one pass (every event with a
+/// host name has it checked when read and when added).
+struct NameFacts {
+    /// Upper-case ASCII or a byte above 0x7f.
+    upper_or_high: bool,
+    /// A ':', '/', '?' or '#'.
+    url_char: bool,
+    /// Only digits and dots (perhaps an IPv4 address).
+    digits_dots: bool,
+    /// Every dot-separated label is 1 to 63 bytes.
+    labels_fit: bool,
+}
+
+const UPPER_OR_HIGH: u8 = 1;
+const URL_CHAR: u8 = 2;
+const NOT_DIGIT_DOT: u8 = 4;
+const DOT: u8 = 8;
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_uppercase() || b >= 0x80 {
+            UPPER_OR_HIGH
+        } else {
+            0
+        } | match b {
+            b':' | b'/' | b'?' | b'#' => URL_CHAR,
+            _ => 0,
+        } | if b.is_ascii_digit() || b == b'.' {
+            0
+        } else {
+            NOT_DIGIT_DOT
+        } | if b == b'.' { DOT } else { 0 };
+        c += 1;
+    }
+    t
+};
+
+fn scan_name(b: &[u8]) -> NameFacts {
+    let mut any = 0u8;
+    let mut label = 0usize;
+    let mut labels_fit = true;
+    for &c in b {
+        let k = NAME_CLASS[c as usize];
+        any |= k;
+        if k & DOT != 0 {
+            labels_fit &= label != 0 && label <= 63;
+            label = 0;
+        } else {
+            label += 1;
+        }
+    }
+    NameFacts {
+        upper_or_high: any & UPPER_OR_HIGH != 0,
+        url_char: any & URL_CHAR != 0,
+        digits_dots: any & NOT_DIGIT_DOT == 0,
+        labels_fit: labels_fit && label != 0 && label <= 63,
+    }
 }
 
 fn is_lower(x: &str) -> bool {
@@ -1163,21 +1226,21 @@ pub fn idna_encode(x: &str) -> Option<String> {
 }
 
 fn fqdn_is_valid(x: &str) -> bool {
+    let f = scan_name(x.as_bytes());
     if x.is_empty()
         || x.starts_with('.')
         || x.ends_with('.')
-        || x.bytes()
-            .fold(false, |any, b| any | matches!(b, b':' | b'/' | b'?' | b'#'))
-        || !is_lower(x)
+        || f.url_char
+        || (f.upper_or_high && !is_lower(x))
         // (':' is ruled out above, so only a dotted IPv4 address can be an IP.)
-        || (x.bytes().all(|b| b.is_ascii_digit() || b == b'.') && ip_is_valid(x))
+        || (f.digits_dots && ip_is_valid(x))
     {
         return false;
     }
-    if x.is_ascii() {
+    if !f.upper_or_high {
         // idna_encode of ASCII is the text itself when its labels fit: checked
         // without the copy.
-        return ascii_labels_fit(x.as_bytes());
+        return f.labels_fit;
     }
     idna_encode(x).is_some_and(|e| e == x)
 }

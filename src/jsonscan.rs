@@ -270,6 +270,33 @@ thread_local! {
     static MARKS: std::cell::RefCell<Marks> = const { std::cell::RefCell::new(Marks { bits: Vec::new() }) };
 }
 
+/// Byte equality for the short strings of a line (keys, most values) in
+/// registers, with overlapping word loads: a call to `memcmp` costs more than
+/// such a compare.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w64 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let w32 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w32(a, 0) == w32(b, 0) && w32(a, n - 4) == w32(b, n - 4),
+        8..=16 => w64(a, 0) == w64(b, 0) && w64(a, n - 8) == w64(b, n - 8),
+        17..=32 => {
+            (w64(a, 0) ^ w64(b, 0))
+                | (w64(a, 8) ^ w64(b, 8))
+                | (w64(a, n - 16) ^ w64(b, n - 16))
+                | (w64(a, n - 8) ^ w64(b, n - 8))
+                == 0
+        }
+        _ => a == b,
+    }
+}
+
 /// Scan a string starting at the opening quote `b[i]`; returns the index after the
 /// closing quote and whether it had escapes.
 #[inline(always)]
@@ -411,8 +438,8 @@ fn scan_marked<'a>(
         let want = expect(out.len()).map(str::as_bytes);
         let (kend, expected) = match want {
             Some(k)
-                if b.get(i + 1..i + 1 + k.len()) == Some(k)
-                    && b.get(i + 1 + k.len()) == Some(&b'"') =>
+                if b.get(i + 1 + k.len()) == Some(&b'"')
+                    && same_bytes(&b[i + 1..i + 1 + k.len()], k) =>
             {
                 (i + 2 + k.len(), true)
             }
@@ -558,6 +585,21 @@ mod tests {
                         assert_eq!(g.control, w.control);
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..40 {
+            let a = &base[..n];
+            assert!(same_bytes(a, a));
+            assert!(!same_bytes(a, &base[..n + 1]));
+            for k in 0..n {
+                let mut b = a.to_vec();
+                b[k] ^= 0x20;
+                assert!(!same_bytes(a, &b), "{n} {k}");
             }
         }
     }

@@ -33,7 +33,7 @@ use crate::harmonization::{
     self, harmonization, is_ignored, is_valid, jsondict_items, sanitize, sanitize_keeps, FieldType,
     MsgType,
 };
-use crate::jsonscan::{self, Pair};
+use crate::jsonscan::{self, same_bytes, Pair};
 use crate::pyfmt::{py_repr, py_str};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -342,7 +342,10 @@ impl Message {
     /// Where a field is in the message, for callers that look the same key
     /// up many times (valid until the message changes); see [`Message::value_at`].
     pub fn position(&self, key: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.key == key)
+        let key = key.as_bytes();
+        self.fields
+            .iter()
+            .position(|f| same_bytes(f.key.as_bytes(), key))
     }
 
     /// The value at a position found with [`Message::position`].
@@ -366,15 +369,12 @@ impl Message {
 
     /// The value of a field.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields
-            .iter()
-            .find(|f| f.key == key)
-            .map(|f| self.value(f))
+        self.position(key).map(|i| self.value(&self.fields[i]))
     }
 
     /// The value of a field when it is a string.
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        let f = self.fields.iter().find(|f| f.key == key)?;
+        let f = &self.fields[self.position(key)?];
         if f.val.get().is_none() {
             if let Some(s) = self.plain_str(f) {
                 return Some(s);
@@ -695,13 +695,14 @@ impl Message {
         escaped: bool,
         hint: &mut Hint,
         hinted_key: bool,
+        h: &'static harmonization::Harmonization,
     ) -> Option<bool> {
-        let h = harmonization();
         // Lines of one stream repeat their keys in the same order: try the field
         // found at this position in the previous line before hashing.
         let (spec, subitem) = match hint.spec {
             Some(spec)
-                if (hinted_key || spec.name == key) && h.lookup_class_of(spec) == Some(self.ty) =>
+                if (hinted_key || same_bytes(spec.name.as_bytes(), key.as_bytes()))
+                    && h.lookup_class_of(spec) == Some(self.ty) =>
             {
                 (spec, false)
             }
@@ -726,7 +727,7 @@ impl Message {
         let bytes = text.as_bytes();
         let first = *bytes.first()?;
         let use_cache = !subitem && !escaped && hint.misses < HINT_MISSES;
-        let cached = use_cache && !hint.valid.is_empty() && hint.valid == bytes;
+        let cached = use_cache && !hint.valid.is_empty() && same_bytes(&hint.valid, bytes);
         if cached {
             // Found valid for this field in an earlier line.
         } else if first == b'"' {
@@ -809,6 +810,7 @@ impl Message {
         let mut msg = Message::new(ty);
         msg.line = Some(share_line(line));
         let mut seen = Seen::default();
+        let h = harmonization();
         // Where the next field must start to extend the verbatim prefix (no
         // whitespace, fields kept as they are, in order); `None` once broken.
         let mut next_at = (line.first() == Some(&b'{')).then_some(1usize);
@@ -825,7 +827,7 @@ impl Message {
                 let span = (p.start as u32, (p.start + p.text.len()) as u32);
                 let before = msg.fields.len();
                 if p.kind != jsonscan::Kind::Escaped
-                    && msg.keep_raw(p.key, p.text, span, &mut seen, false, hint, p.expected)
+                    && msg.keep_raw(p.key, p.text, span, &mut seen, false, hint, p.expected, h)
                         == Some(true)
                 {
                     if let Some(at) = next_at {
@@ -1184,7 +1186,16 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
             let start = text.as_ptr() as usize - base;
             let span = (start as u32, (start + text.len()) as u32);
             let mut hint = Hint::default();
-            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut hint, false) {
+            if let Some(kept) = msg.keep_raw(
+                &k.0,
+                text,
+                span,
+                &mut seen,
+                true,
+                &mut hint,
+                false,
+                harmonization(),
+            ) {
                 if kept {
                     continue;
                 }

@@ -15,8 +15,35 @@ pub struct SplitResult<'a> {
     pub fragment: &'a str,
 }
 
-fn is_scheme_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'
+/// Byte classes for [`urlsplit`], so that each part is found in one pass of
+/// table lookups (URLs are checked in every event that has one).
+const SCHEME: u8 = 1; // a scheme character
+const NETLOC_END: u8 = 2; // '/', '?', '#'
+const OPEN: u8 = 4; // '['
+const CLOSE: u8 = 8; // ']'
+const QUERY: u8 = 16; // '?'
+const FRAGMENT: u8 = 32; // '#'
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.' {
+            t[c] = SCHEME;
+        }
+        c += 1;
+    }
+    t[b'/' as usize] = NETLOC_END;
+    t[b'?' as usize] = NETLOC_END | QUERY;
+    t[b'#' as usize] = NETLOC_END | FRAGMENT;
+    t[b'[' as usize] = OPEN;
+    t[b']' as usize] = CLOSE;
+    t
+};
+
+#[inline(always)]
+fn class(b: u8) -> u8 {
+    CLASS[b as usize]
 }
 
 /// Python's `urlsplit(url)` (allow_fragments=True). Python also strips leading C0
@@ -24,75 +51,66 @@ fn is_scheme_char(c: char) -> bool {
 /// the cleaned string from [`clean`]. `Err` is Python's `ValueError`
 /// ("Invalid IPv6 URL").
 pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
+    let b = url.as_bytes();
     let mut rest = url;
     let mut scheme = Cow::Borrowed("");
     // Python takes the text before the first ':' when it is all scheme
     // characters; ':' is not one, so the run of scheme characters from the start
     // ends at that ':' exactly when there is a scheme.
-    let i = rest
-        .bytes()
-        .take_while(|&b| is_scheme_char(b as char))
-        .count();
-    if rest.as_bytes().get(i) == Some(&b':') {
-        let first = rest.as_bytes()[0];
-        if i > 0 && first.is_ascii_alphabetic() {
-            let s = &rest[..i];
-            scheme = if s.bytes().any(|b| b.is_ascii_uppercase()) {
-                Cow::Owned(s.to_ascii_lowercase())
-            } else {
-                Cow::Borrowed(s)
-            };
-            rest = &rest[i + 1..];
-        }
+    let mut i = 0;
+    let mut upper = false;
+    while i < b.len() && class(b[i]) & SCHEME != 0 {
+        upper |= b[i].is_ascii_uppercase();
+        i += 1;
+    }
+    if i > 0 && b.get(i) == Some(&b':') && b[0].is_ascii_alphabetic() {
+        let s = &url[..i];
+        scheme = if upper {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        };
+        rest = &url[i + 1..];
     }
     let mut netloc = "";
     if let Some(after) = rest.strip_prefix("//") {
-        let end = after
-            .bytes()
-            .position(|b| b == b'/' || b == b'?' || b == b'#')
-            .unwrap_or(after.len());
+        let a = after.as_bytes();
+        let mut end = 0;
+        let mut seen = 0u8;
+        while end < a.len() {
+            let c = class(a[end]);
+            if c & NETLOC_END != 0 {
+                break;
+            }
+            seen |= c;
+            end += 1;
+        }
         netloc = &after[..end];
         rest = &after[end..];
-        // One pass without early exit over a short string.
-        let (open, close) = netloc.bytes().fold((false, false), |(o, c), b| {
-            (o | (b == b'['), c | (b == b']'))
-        });
+        let (open, close) = (seen & OPEN != 0, seen & CLOSE != 0);
         if open != close {
             return Err("Invalid IPv6 URL");
         }
         if open && close {
-            // Python 3.11.4+ `_check_bracketed_host`: the text between the first
-            // '[' and the first ']' after it must be an IPv6 address (a scope id
-            // allowed) or an IPvFuture literal `v<hex>.<something>`.
-            let after = &netloc[netloc.find('[').map_or(0, |i| i + 1)..];
-            let inner = after.split(']').next().unwrap_or("");
-            let ok = if let Some(rest) = inner.strip_prefix('v') {
-                let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
-                hex > 0 && rest[hex..].strip_prefix('.').is_some_and(|t| !t.is_empty())
-            } else {
-                let (addr, scope) = match inner.split_once('%') {
-                    Some((a, sc)) => (a, Some(sc)),
-                    None => (inner, None),
-                };
-                scope.is_none_or(|sc| !sc.is_empty() && !sc.contains('%'))
-                    && addr.parse::<std::net::Ipv6Addr>().is_ok()
-            };
-            if !ok {
-                return Err("'[' and ']' must enclose an IPv6 address");
-            }
+            check_bracketed_host(netloc)?;
         }
     }
     // The first '#' starts the fragment, the first '?' before it the query.
     let mut fragment = "";
     let mut query = "";
+    let r = rest.as_bytes();
     let mut q = None;
-    for (i, b) in rest.bytes().enumerate() {
-        if b == b'#' {
+    for (i, &c) in r.iter().enumerate() {
+        let k = class(c);
+        if k & (QUERY | FRAGMENT) == 0 {
+            continue;
+        }
+        if k & FRAGMENT != 0 {
             fragment = &rest[i + 1..];
             rest = &rest[..i];
             break;
         }
-        if b == b'?' && q.is_none() {
+        if q.is_none() {
             q = Some(i);
         }
     }
@@ -107,6 +125,30 @@ pub fn urlsplit(url: &str) -> Result<SplitResult<'_>, &'static str> {
         query,
         fragment,
     })
+}
+
+/// Python 3.11.4+ `_check_bracketed_host`: the text between the first '[' and
+/// the first ']' after it must be an IPv6 address (a scope id allowed) or an
+/// IPvFuture literal `v<hex>.<something>`.
+fn check_bracketed_host(netloc: &str) -> Result<(), &'static str> {
+    let after = &netloc[netloc.find('[').map_or(0, |i| i + 1)..];
+    let inner = after.split(']').next().unwrap_or("");
+    let ok = if let Some(rest) = inner.strip_prefix('v') {
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        hex > 0 && rest[hex..].strip_prefix('.').is_some_and(|t| !t.is_empty())
+    } else {
+        let (addr, scope) = match inner.split_once('%') {
+            Some((a, sc)) => (a, Some(sc)),
+            None => (inner, None),
+        };
+        scope.is_none_or(|sc| !sc.is_empty() && !sc.contains('%'))
+            && addr.parse::<std::net::Ipv6Addr>().is_ok()
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("'[' and ']' must enclose an IPv6 address")
+    }
 }
 
 /// What Python does to a URL before splitting: strip leading C0 controls and spaces,
@@ -200,6 +242,121 @@ impl SplitResult<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The version before the byte-class table, kept as the reference.
+    fn is_scheme_char(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'
+    }
+
+    /// The straightforward version (allow_fragments=True). Python also strips leading C0
+    /// controls/spaces and removes tab, CR and LF anywhere; callers that need this pass
+    /// the cleaned string from [`clean`]. `Err` is Python's `ValueError`
+    /// ("Invalid IPv6 URL").
+    fn reference(url: &str) -> Result<SplitResult<'_>, &'static str> {
+        let mut rest = url;
+        let mut scheme = Cow::Borrowed("");
+        // Python takes the text before the first ':' when it is all scheme
+        // characters; ':' is not one, so the run of scheme characters from the start
+        // ends at that ':' exactly when there is a scheme.
+        let i = rest
+            .bytes()
+            .take_while(|&b| is_scheme_char(b as char))
+            .count();
+        if rest.as_bytes().get(i) == Some(&b':') {
+            let first = rest.as_bytes()[0];
+            if i > 0 && first.is_ascii_alphabetic() {
+                let s = &rest[..i];
+                scheme = if s.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(s.to_ascii_lowercase())
+                } else {
+                    Cow::Borrowed(s)
+                };
+                rest = &rest[i + 1..];
+            }
+        }
+        let mut netloc = "";
+        if let Some(after) = rest.strip_prefix("//") {
+            let end = after
+                .bytes()
+                .position(|b| b == b'/' || b == b'?' || b == b'#')
+                .unwrap_or(after.len());
+            netloc = &after[..end];
+            rest = &after[end..];
+            // One pass without early exit over a short string.
+            let (open, close) = netloc.bytes().fold((false, false), |(o, c), b| {
+                (o | (b == b'['), c | (b == b']'))
+            });
+            if open != close {
+                return Err("Invalid IPv6 URL");
+            }
+            if open && close {
+                // Python 3.11.4+ `_check_bracketed_host`: the text between the first
+                // '[' and the first ']' after it must be an IPv6 address (a scope id
+                // allowed) or an IPvFuture literal `v<hex>.<something>`.
+                let after = &netloc[netloc.find('[').map_or(0, |i| i + 1)..];
+                let inner = after.split(']').next().unwrap_or("");
+                let ok = if let Some(rest) = inner.strip_prefix('v') {
+                    let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+                    hex > 0 && rest[hex..].strip_prefix('.').is_some_and(|t| !t.is_empty())
+                } else {
+                    let (addr, scope) = match inner.split_once('%') {
+                        Some((a, sc)) => (a, Some(sc)),
+                        None => (inner, None),
+                    };
+                    scope.is_none_or(|sc| !sc.is_empty() && !sc.contains('%'))
+                        && addr.parse::<std::net::Ipv6Addr>().is_ok()
+                };
+                if !ok {
+                    return Err("'[' and ']' must enclose an IPv6 address");
+                }
+            }
+        }
+        // The first '#' starts the fragment, the first '?' before it the query.
+        let mut fragment = "";
+        let mut query = "";
+        let mut q = None;
+        for (i, b) in rest.bytes().enumerate() {
+            if b == b'#' {
+                fragment = &rest[i + 1..];
+                rest = &rest[..i];
+                break;
+            }
+            if b == b'?' && q.is_none() {
+                q = Some(i);
+            }
+        }
+        if let Some(i) = q {
+            query = &rest[i + 1..];
+            rest = &rest[..i];
+        }
+        Ok(SplitResult {
+            scheme,
+            netloc,
+            path: rest,
+            query,
+            fragment,
+        })
+    }
+
+    /// The table-driven split agrees with the straightforward one on strings
+    /// made of every character that matters to it.
+    #[test]
+    fn agrees_with_reference() {
+        let parts = [
+            "http", "HTTP", "h1+.-", "1x", ":", "//", "/", "?", "#", "[", "]", "::1", "v1.x", "%",
+            "@", "a", "B", ".", " ", "é",
+        ];
+        let n = parts.len();
+        for x in 0..n.pow(4) {
+            let mut url = String::new();
+            let mut k = x;
+            for _ in 0..4 {
+                url.push_str(parts[k % n]);
+                k /= n;
+            }
+            assert_eq!(urlsplit(&url), reference(&url), "{url:?}");
+        }
+    }
 
     #[test]
     fn splits_like_python() {

@@ -34,19 +34,24 @@ impl Expert for Url2Fqdn {
             if !self.overwrite && ev.contains(fqdn_key) {
                 continue;
             }
-            let url = pyurl::clean(url);
-            let host = match pyurl::urlsplit(&url) {
-                Ok(parts) => parts.hostname(),
-                Err(e) => return Err(Fail::Reject(format!("{url_key}: {e}"))),
-            };
-            let host = host.map_or(Value::Null, Value::String);
+            let host = hostname(url).map_err(|e| Fail::Reject(format!("{url_key}: {e}")))?;
             let ow = Some(self.overwrite);
-            if !param::add_soft(ev, fqdn_key, host.clone(), ow)? {
+            if !param::add_soft(ev, fqdn_key, host, ow)? {
+                // Not an FQDN (an address, mostly): the host once more, as an IP.
+                // (Split again rather than copied for every event beforehand.)
+                let url = ev.get_str(url_key).expect("checked above");
+                let host = hostname(url).expect("split above");
                 param::add_soft(ev, ip_key, host, ow)?;
             }
         }
         Ok(Verdict::Keep)
     }
+}
+
+/// Python's `urlparse(url).hostname`, `None` as null.
+fn hostname(url: &str) -> Result<Value, &'static str> {
+    let host = pyurl::urlsplit(&pyurl::clean(url))?.hostname();
+    Ok(host.map_or(Value::Null, Value::String))
 }
 
 #[cfg(test)]
