@@ -243,96 +243,44 @@ impl SplitResult<'_> {
 mod tests {
     use super::*;
 
-    // The version before the byte-class table, kept as the reference.
-    fn is_scheme_char(c: char) -> bool {
-        c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'
-    }
-
-    /// The straightforward version (allow_fragments=True). Python also strips leading C0
-    /// controls/spaces and removes tab, CR and LF anywhere; callers that need this pass
-    /// the cleaned string from [`clean`]. `Err` is Python's `ValueError`
-    /// ("Invalid IPv6 URL").
+    /// Python 3.11's `urlsplit`, written the way Python writes it (`split`,
+    /// `find`), as the reference for the table-driven version.
     fn reference(url: &str) -> Result<SplitResult<'_>, &'static str> {
-        let mut rest = url;
         let mut scheme = Cow::Borrowed("");
-        // Python takes the text before the first ':' when it is all scheme
-        // characters; ':' is not one, so the run of scheme characters from the start
-        // ends at that ':' exactly when there is a scheme.
-        let i = rest
-            .bytes()
-            .take_while(|&b| is_scheme_char(b as char))
-            .count();
-        if rest.as_bytes().get(i) == Some(&b':') {
-            let first = rest.as_bytes()[0];
-            if i > 0 && first.is_ascii_alphabetic() {
-                let s = &rest[..i];
-                scheme = if s.bytes().any(|b| b.is_ascii_uppercase()) {
-                    Cow::Owned(s.to_ascii_lowercase())
-                } else {
-                    Cow::Borrowed(s)
-                };
-                rest = &rest[i + 1..];
+        let mut rest = url;
+        if let Some(i) = url.find(':') {
+            let s = &url[..i];
+            if s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            {
+                scheme = Cow::Owned(s.to_ascii_lowercase());
+                rest = &url[i + 1..];
             }
         }
         let mut netloc = "";
-        if let Some(after) = rest.strip_prefix("//") {
-            let end = after
-                .bytes()
-                .position(|b| b == b'/' || b == b'?' || b == b'#')
-                .unwrap_or(after.len());
-            netloc = &after[..end];
-            rest = &after[end..];
-            // One pass without early exit over a short string.
-            let (open, close) = netloc.bytes().fold((false, false), |(o, c), b| {
-                (o | (b == b'['), c | (b == b']'))
-            });
-            if open != close {
+        if rest.starts_with("//") {
+            // _splitnetloc(url, 2)
+            let end = ['/', '?', '#']
+                .iter()
+                .filter_map(|&c| rest[2..].find(c).map(|i| i + 2))
+                .min()
+                .unwrap_or(rest.len());
+            netloc = &rest[2..end];
+            rest = &rest[end..];
+            if netloc.contains('[') != netloc.contains(']') {
                 return Err("Invalid IPv6 URL");
             }
-            if open && close {
-                // Python 3.11.4+ `_check_bracketed_host`: the text between the first
-                // '[' and the first ']' after it must be an IPv6 address (a scope id
-                // allowed) or an IPvFuture literal `v<hex>.<something>`.
-                let after = &netloc[netloc.find('[').map_or(0, |i| i + 1)..];
-                let inner = after.split(']').next().unwrap_or("");
-                let ok = if let Some(rest) = inner.strip_prefix('v') {
-                    let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
-                    hex > 0 && rest[hex..].strip_prefix('.').is_some_and(|t| !t.is_empty())
-                } else {
-                    let (addr, scope) = match inner.split_once('%') {
-                        Some((a, sc)) => (a, Some(sc)),
-                        None => (inner, None),
-                    };
-                    scope.is_none_or(|sc| !sc.is_empty() && !sc.contains('%'))
-                        && addr.parse::<std::net::Ipv6Addr>().is_ok()
-                };
-                if !ok {
-                    return Err("'[' and ']' must enclose an IPv6 address");
-                }
+            if netloc.contains('[') && netloc.contains(']') {
+                check_bracketed_host(netloc)?;
             }
         }
-        // The first '#' starts the fragment, the first '?' before it the query.
-        let mut fragment = "";
-        let mut query = "";
-        let mut q = None;
-        for (i, b) in rest.bytes().enumerate() {
-            if b == b'#' {
-                fragment = &rest[i + 1..];
-                rest = &rest[..i];
-                break;
-            }
-            if b == b'?' && q.is_none() {
-                q = Some(i);
-            }
-        }
-        if let Some(i) = q {
-            query = &rest[i + 1..];
-            rest = &rest[..i];
-        }
+        let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         Ok(SplitResult {
             scheme,
             netloc,
-            path: rest,
+            path,
             query,
             fragment,
         })
