@@ -178,6 +178,14 @@ const HINT_MISSES: u8 = 8;
 struct Seen([u64; 2]);
 
 impl Seen {
+    /// A known field set by the slow path (sanitized): a repeat of its key later in
+    /// the line must replace it.
+    fn mark(&mut self, h: &harmonization::Harmonization, ty: MsgType, key: &str) {
+        if let Some((spec, false)) = h.lookup(ty, key) {
+            self.test_and_set(spec.idx as usize);
+        }
+    }
+
     /// Was field `i` set before? Marks it set.
     #[inline]
     fn test_and_set(&mut self, i: usize) -> bool {
@@ -819,7 +827,7 @@ impl Message {
             if hints.len() < pairs.len() {
                 hints.resize(pairs.len(), Hint::default());
             }
-            for (p, hint) in pairs.iter().zip(hints.iter_mut()) {
+            for (n, (p, hint)) in pairs.iter().zip(hints.iter_mut()).enumerate() {
                 if p.key == "__type" {
                     next_at = None;
                     continue;
@@ -848,7 +856,13 @@ impl Message {
                 next_at = None;
                 let v: Value =
                     serde_json::from_str(p.text).map_err(|e| InputError::Json(e.to_string()))?;
-                msg.add_wire(p.key, v).map_err(InputError::Field)?;
+                match msg.add_wire(p.key, v) {
+                    Ok(()) => seen.mark(h, ty, p.key),
+                    Err(e) if !repeated_later(pairs[n + 1..].iter().map(|q| q.key), p.key) => {
+                        return Err(InputError::Field(e))
+                    }
+                    Err(_) => {}
+                }
             }
             Ok(())
         })?;
@@ -965,6 +979,34 @@ impl Message {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The first `\uXXXX` escape of a UTF-16 surrogate without its partner in a
+/// JSON text: Python reads it into a string, Rust strings cannot hold it.
+fn lone_surrogate(text: &str) -> Option<&str> {
+    let unit = |i: usize| {
+        let hex = text.get(i + 2..i + 6)?;
+        let v = u16::from_str_radix(hex, 16).ok()?;
+        (text.get(i..i + 2) == Some("\\u")).then_some(v)
+    };
+    let mut i = 0;
+    while let Some(k) = text[i..].find('\\') {
+        let at = i + k;
+        match unit(at) {
+            Some(0xD800..=0xDBFF) if matches!(unit(at + 6), Some(0xDC00..=0xDFFF)) => i = at + 12,
+            Some(0xD800..=0xDFFF) => return Some(&text[at..at + 6]),
+            // Any other escape is two bytes at least; `\\` is skipped whole.
+            _ => i = at + 2,
+        }
+    }
+    None
+}
+
+/// Does `key` come again later in the line? Python's `json.loads` keeps the last
+/// of repeated keys, so IntelMQ never sees an earlier value: one that fails is
+/// not an error. (Asked only when a value fails.)
+fn repeated_later<'a>(mut later: impl Iterator<Item = &'a str>, key: &str) -> bool {
+    later.any(|k| k == key)
 }
 
 /// The value of a JSON string's text when it has no escapes: its bytes between
@@ -1181,7 +1223,7 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
         // Known fields seen so far (the table has fewer than 128), to keep the last
         // of duplicate keys as Python's json.loads does.
         let mut seen = Seen::default();
-        for (k, raw) in pending {
+        for (n, (k, raw)) in pending.iter().enumerate() {
             let text = raw.get();
             let start = text.as_ptr() as usize - base;
             let span = (start as u32, (start + text.len()) as u32);
@@ -1200,9 +1242,28 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
                     continue;
                 }
             }
-            let v: Value = serde_json::from_str(text).expect("RawValue is valid JSON");
-            if let Err(e) = msg.add_wire(&k.0, v) {
-                return Ok(Err(InputError::Field(e)));
+            // serde_json's raw values do not check escapes: a lone surrogate
+            // (`"\ud800"`, valid for Python, not a Rust string) fails only here.
+            // Other errors are worded for the whole line, as for any bad JSON.
+            let v: Value = match serde_json::from_str(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    let why = match lone_surrogate(text) {
+                        Some(esc) => format!("{}: lone surrogate {esc} (no UTF-8 form)", k.0),
+                        None => serde_json::from_slice::<Value>(self.line)
+                            .err()
+                            .unwrap_or(e)
+                            .to_string(),
+                    };
+                    return Ok(Err(InputError::Json(why)));
+                }
+            };
+            match msg.add_wire(&k.0, v) {
+                Ok(()) => seen.mark(harmonization(), ty, &k.0),
+                Err(e) if !repeated_later(pending[n + 1..].iter().map(|q| &*q.0 .0), &k.0) => {
+                    return Ok(Err(InputError::Field(e)))
+                }
+                Err(_) => {}
             }
         }
         Ok(Ok(msg))

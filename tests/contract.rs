@@ -74,9 +74,13 @@ fn acceptance_one_event_two_dumps_exit_1() {
 #[test]
 fn every_tool_dumps_bad_lines_and_counts() {
     let input = format!(
-        "{GOOD}\n{BROKEN}\n{BAD_IP}\n{}\n{}\n{}\n",
+        "{GOOD}\n{BROKEN}\n{BAD_IP}\n{}\n{}\n{}\n{}\n{}\n",
         r#"{"source.ip": "192.0.2.2", "no.such.field": 1}"#,
         r#"{"source.ip": "192.0.2.3", "time.source": "not a time at all"}"#,
+        // Valid JSON for Python, but a lone surrogate is no Rust string.
+        r#"{"source.ip": "192.0.2.4", "feed.name": "a\ud800b"}"#,
+        // Repeated keys: the last counts, as in Python's json.loads.
+        r#"{"source.ip": "999.1.1.1", "feed.name": "x", "source.ip": "192.0.2.5"}"#,
         GOOD
     );
     for (bin, args) in passthrough_tools() {
@@ -86,10 +90,13 @@ fn every_tool_dumps_bad_lines_and_counts() {
         let out = run(&mut c, input.as_bytes());
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert_eq!(out.status.code(), Some(1), "{bin}: {err}");
-        assert_eq!(lines(&out.stdout).len(), 2, "{bin}");
+        let evs = lines(&out.stdout);
+        assert_eq!(evs.len(), 3, "{bin}");
+        assert_eq!(evs[1]["source.ip"], "192.0.2.5", "{bin}");
         let d = dump_records(&dir.path().join("d.ndjson"));
         let reasons: Vec<&str> = d.iter().map(|r| r["error"].as_str().unwrap()).collect();
-        assert_eq!(d.len(), 4, "{bin}: {reasons:?}");
+        assert_eq!(d.len(), 5, "{bin}: {reasons:?}");
+        assert!(reasons[4].contains("surrogate"), "{reasons:?}");
         assert!(
             reasons[2].contains("invalid key") && reasons[2].contains("no.such.field"),
             "{reasons:?}"
@@ -101,7 +108,7 @@ fn every_tool_dumps_bad_lines_and_counts() {
             .find(|l| l.contains(" in "))
             .unwrap_or_else(|| panic!("{bin}: {err}"));
         assert!(
-            counts.contains("in 6, out 2, filtered 0, dumped 4"),
+            counts.contains("in 8, out 3, filtered 0, dumped 5"),
             "{bin}: {counts}"
         );
     }
