@@ -112,9 +112,10 @@ struct LineFacts {
 }
 
 impl Marks {
-    /// Mark `line`. 16 bytes per step with SSE2 (every x86_64 has it): a JSON line
-    /// is mostly string contents, and this pass replaces both the UTF-8 check of an
-    /// ASCII line and the byte-by-byte search for each string's end.
+    /// Mark `line`, 32 bytes per step with AVX2 when the CPU has it, else 16 with
+    /// SSE2 (every x86_64 has it): a JSON line is mostly string contents, and this
+    /// pass replaces both the UTF-8 check of an ASCII line and the byte-by-byte
+    /// search for each string's end.
     #[cfg(target_arch = "x86_64")]
     fn fill(&mut self, line: &[u8]) -> LineFacts {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -414,11 +415,12 @@ fn scan_marked<'a>(
     // Control characters are only allowed as whitespace between tokens; a line
     // holding one anywhere is rare enough to leave to serde_json, and ruling them
     // out here lets string scanning look for two bytes only.
-    if if facts.high {
+    let control = if facts.high {
         has_control(line)
     } else {
         facts.control
-    } {
+    };
+    if control {
         return None;
     }
     let b = line;

@@ -653,6 +653,29 @@ impl Message {
         self.add_as_is_or_sanitized(key, value)
     }
 
+    /// [`Message::add_wire`] for a value of a line being read that could not be
+    /// kept as it is. `later`: the keys after it in the line. Python's
+    /// `json.loads` keeps the last of repeated keys, so IntelMQ never sees an
+    /// earlier value: one that fails is no error, and one that is added is
+    /// replaced by the later one (`seen` learns of it).
+    fn add_read<'a>(
+        &mut self,
+        key: &str,
+        value: Value,
+        seen: &mut Seen,
+        h: &harmonization::Harmonization,
+        mut later: impl Iterator<Item = &'a str>,
+    ) -> Result<(), FieldError> {
+        match self.add_wire(key, value) {
+            Ok(()) => {
+                seen.mark(h, self.ty, key);
+                Ok(())
+            }
+            Err(_) if later.any(|k| k == key) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// IntelMQ's `add(sanitize=False, raise_failure=False, overwrite=True)`, then
     /// `add(sanitize=True, overwrite=True)` when that failed: how `Message.__init__`
     /// and `update` take values.
@@ -856,13 +879,8 @@ impl Message {
                 next_at = None;
                 let v: Value =
                     serde_json::from_str(p.text).map_err(|e| InputError::Json(e.to_string()))?;
-                match msg.add_wire(p.key, v) {
-                    Ok(()) => seen.mark(h, ty, p.key),
-                    Err(e) if !repeated_later(pairs[n + 1..].iter().map(|q| q.key), p.key) => {
-                        return Err(InputError::Field(e))
-                    }
-                    Err(_) => {}
-                }
+                msg.add_read(p.key, v, &mut seen, h, pairs[n + 1..].iter().map(|q| q.key))
+                    .map_err(InputError::Field)?;
             }
             Ok(())
         })?;
@@ -1000,13 +1018,6 @@ fn lone_surrogate(text: &str) -> Option<&str> {
         }
     }
     None
-}
-
-/// Does `key` come again later in the line? Python's `json.loads` keeps the last
-/// of repeated keys, so IntelMQ never sees an earlier value: one that fails is
-/// not an error. (Asked only when a value fails.)
-fn repeated_later<'a>(mut later: impl Iterator<Item = &'a str>, key: &str) -> bool {
-    later.any(|k| k == key)
 }
 
 /// The value of a JSON string's text when it has no escapes: its bytes between
@@ -1223,21 +1234,14 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
         // Known fields seen so far (the table has fewer than 128), to keep the last
         // of duplicate keys as Python's json.loads does.
         let mut seen = Seen::default();
+        let h = harmonization();
         for (n, (k, raw)) in pending.iter().enumerate() {
             let text = raw.get();
             let start = text.as_ptr() as usize - base;
             let span = (start as u32, (start + text.len()) as u32);
             let mut hint = Hint::default();
-            if let Some(kept) = msg.keep_raw(
-                &k.0,
-                text,
-                span,
-                &mut seen,
-                true,
-                &mut hint,
-                false,
-                harmonization(),
-            ) {
+            if let Some(kept) = msg.keep_raw(&k.0, text, span, &mut seen, true, &mut hint, false, h)
+            {
                 if kept {
                     continue;
                 }
@@ -1258,12 +1262,9 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
                     return Ok(Err(InputError::Json(why)));
                 }
             };
-            match msg.add_wire(&k.0, v) {
-                Ok(()) => seen.mark(harmonization(), ty, &k.0),
-                Err(e) if !repeated_later(pending[n + 1..].iter().map(|q| &*q.0 .0), &k.0) => {
-                    return Ok(Err(InputError::Field(e)))
-                }
-                Err(_) => {}
+            let later = pending[n + 1..].iter().map(|q| &*q.0 .0);
+            if let Err(e) = msg.add_read(&k.0, v, &mut seen, h, later) {
+                return Ok(Err(InputError::Field(e)));
             }
         }
         Ok(Ok(msg))
