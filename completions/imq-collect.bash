@@ -23,7 +23,7 @@ _imq__collect() {
 
     case "${cmd}" in
         imq__collect)
-            opts="-i -o -q -v -h -V --feed --feed-name --feed-provider --feed-url --feed-accuracy --feed-code --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-i -o -q -v -h -V --feed --feed-name --feed-provider --feed-url --feed-accuracy --feed-code --input --output --path --stats --stats-format --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,6 +67,18 @@ _imq__collect() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-format)
+                    COMPREPLY=($(compgen -W "prom json" -- "${cur}"))
                     return 0
                     ;;
                 --dump)

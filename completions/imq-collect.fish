@@ -4,8 +4,12 @@ complete -c imq-collect -l feed-provider -d 'feed.provider of the reports' -r
 complete -c imq-collect -l feed-url -d 'feed.url of the reports (default: the file\'s file://localhost/ URL)' -r
 complete -c imq-collect -l feed-accuracy -d 'feed.accuracy of the reports (0-100)' -r
 complete -c imq-collect -l feed-code -d 'feed.code of the reports' -r
-complete -c imq-collect -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
-complete -c imq-collect -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-collect -s i -l input -d 'Read input from URI: a file, \'-\' (stdin), or a queue (as for -o); repeatable; default stdin' -r
+complete -c imq-collect -s o -l output -d 'Write output to URI instead of stdout: a file (appended to), \'-\', or a queue (redis://[:PASSWORD@]HOST[:PORT]/DB/QUEUE, amqp://USER:PASS@HOST[:PORT]/VHOST/QUEUE)' -r
+complete -c imq-collect -l path -d 'Send the messages of destination path NAME to URI (repeatable; several URIs for one NAME each get a copy; _default adds destinations to -o)' -r
+complete -c imq-collect -l stats -d 'Write the counters to FILE every few seconds and at exit (atomically)' -r -F
+complete -c imq-collect -l stats-format -d 'Format of --stats: prom (Prometheus text, for node_exporter) or json' -r -f -a "prom\t'Prometheus text exposition format'
+json\t'One JSON object'"
 complete -c imq-collect -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
 complete -c imq-collect -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
 complete -c imq-collect -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r

@@ -1,7 +1,11 @@
 complete -c imq-enrich -l intelmq -d 'Run the expert equivalent to this IntelMQ module (with --params)' -r
 complete -c imq-enrich -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
-complete -c imq-enrich -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
-complete -c imq-enrich -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-enrich -s i -l input -d 'Read input from URI: a file, \'-\' (stdin), or a queue (as for -o); repeatable; default stdin' -r
+complete -c imq-enrich -s o -l output -d 'Write output to URI instead of stdout: a file (appended to), \'-\', or a queue (redis://[:PASSWORD@]HOST[:PORT]/DB/QUEUE, amqp://USER:PASS@HOST[:PORT]/VHOST/QUEUE)' -r
+complete -c imq-enrich -l path -d 'Send the messages of destination path NAME to URI (repeatable; several URIs for one NAME each get a copy; _default adds destinations to -o)' -r
+complete -c imq-enrich -l stats -d 'Write the counters to FILE every few seconds and at exit (atomically)' -r -F
+complete -c imq-enrich -l stats-format -d 'Format of --stats: prom (Prometheus text, for node_exporter) or json' -r -f -a "prom\t'Prometheus text exposition format'
+json\t'One JSON object'"
 complete -c imq-enrich -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
 complete -c imq-enrich -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
 complete -c imq-enrich -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r

@@ -23,17 +23,13 @@ _imq__filter() {
 
     case "${cmd}" in
         imq__filter)
-            opts="-v -i -o -q -h -V --sieve --invert --path --reject --paths --intelmq --params --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --generate --verbose --help --version"
+            opts="-v -i -o -q -h -V --sieve --invert --reject --paths --intelmq --params --input --output --path --stats --stats-format --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --generate --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --sieve)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -67,6 +63,18 @@ _imq__filter() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-format)
+                    COMPREPLY=($(compgen -W "prom json" -- "${cur}"))
                     return 0
                     ;;
                 --dump)

@@ -23,7 +23,7 @@ _imq__output() {
 
     case "${cmd}" in
         imq__output)
-            opts="-t -f -i -o -q -v -h -V --target --fields --no-header --list --input --output --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-t -f -i -o -q -v -h -V --target --fields --no-header --list --input --output --path --stats --stats-format --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -59,6 +59,18 @@ _imq__output() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-format)
+                    COMPREPLY=($(compgen -W "prom json" -- "${cur}"))
                     return 0
                     ;;
                 --dump)

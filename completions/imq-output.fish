@@ -1,7 +1,11 @@
 complete -c imq-output -s t -l target -d 'Where to write (a file; default stdout)' -r
 complete -c imq-output -s f -l fields -d 'Columns for csv, comma-separated' -r
-complete -c imq-output -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
-complete -c imq-output -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-output -s i -l input -d 'Read input from URI: a file, \'-\' (stdin), or a queue (as for -o); repeatable; default stdin' -r
+complete -c imq-output -s o -l output -d 'Write output to URI instead of stdout: a file (appended to), \'-\', or a queue (redis://[:PASSWORD@]HOST[:PORT]/DB/QUEUE, amqp://USER:PASS@HOST[:PORT]/VHOST/QUEUE)' -r
+complete -c imq-output -l path -d 'Send the messages of destination path NAME to URI (repeatable; several URIs for one NAME each get a copy; _default adds destinations to -o)' -r
+complete -c imq-output -l stats -d 'Write the counters to FILE every few seconds and at exit (atomically)' -r -F
+complete -c imq-output -l stats-format -d 'Format of --stats: prom (Prometheus text, for node_exporter) or json' -r -f -a "prom\t'Prometheus text exposition format'
+json\t'One JSON object'"
 complete -c imq-output -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
 complete -c imq-output -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
 complete -c imq-output -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r

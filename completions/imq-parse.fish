@@ -7,8 +7,12 @@ complete -c imq-parse -l paths -d 'IntelMQ destination paths of the bot (comma-s
 complete -c imq-parse -l shadowserver-schema-update -d 'Download the Shadowserver report schema (default: Shadowserver\'s URL), check it and install it in the state directory (or at the `schema_file` parameter)' -r
 complete -c imq-parse -l shadowserver-schema-import -d 'Check and install a Shadowserver report schema file downloaded otherwise' -r
 complete -c imq-parse -l sha256 -d 'The schema\'s expected SHA-256 (with --shadowserver-schema-update/-import)' -r
-complete -c imq-parse -s i -l input -d 'Read input from FILE (\'-\' is stdin; repeatable; default stdin)' -r
-complete -c imq-parse -s o -l output -d 'Write output to FILE instead of stdout (appends)' -r
+complete -c imq-parse -s i -l input -d 'Read input from URI: a file, \'-\' (stdin), or a queue (as for -o); repeatable; default stdin' -r
+complete -c imq-parse -s o -l output -d 'Write output to URI instead of stdout: a file (appended to), \'-\', or a queue (redis://[:PASSWORD@]HOST[:PORT]/DB/QUEUE, amqp://USER:PASS@HOST[:PORT]/VHOST/QUEUE)' -r
+complete -c imq-parse -l path -d 'Send the messages of destination path NAME to URI (repeatable; several URIs for one NAME each get a copy; _default adds destinations to -o)' -r
+complete -c imq-parse -l stats -d 'Write the counters to FILE every few seconds and at exit (atomically)' -r -F
+complete -c imq-parse -l stats-format -d 'Format of --stats: prom (Prometheus text, for node_exporter) or json' -r -f -a "prom\t'Prometheus text exposition format'
+json\t'One JSON object'"
 complete -c imq-parse -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
 complete -c imq-parse -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
 complete -c imq-parse -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r

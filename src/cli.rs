@@ -8,7 +8,8 @@
 //! * `2`: fatal: usage error, unreadable input, broken database or configuration.
 
 use crate::dump::Dumper;
-use crate::stream::{self, LineSink, LineSource, Log, RunOpts, Stage};
+use crate::pipeline::{self, Log, RunOpts, Stage};
+use crate::transport;
 use clap::{Args, CommandFactory};
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -29,19 +30,39 @@ pub const EXIT_FATAL: u8 = 2;
 /// Flags shared by all five tools (flattened into each tool's own flags).
 #[derive(Args, Debug, Clone, Default)]
 pub struct CommonArgs {
-    /// Read input from FILE ('-' is stdin; repeatable; default stdin)
+    /// Read input from URI: a file, '-' (stdin), or a queue (as for -o); repeatable;
+    /// default stdin
     #[arg(
         short = 'i',
         long = "input",
-        value_name = "FILE",
+        value_name = "URI",
         env = "IMQ_INPUT",
         value_delimiter = ','
     )]
     pub inputs: Vec<String>,
 
-    /// Write output to FILE instead of stdout (appends)
-    #[arg(short = 'o', long, value_name = "FILE", env = "IMQ_OUTPUT")]
+    /// Write output to URI instead of stdout: a file (appended to), '-', or a queue
+    /// (redis://[:PASSWORD@]HOST[:PORT]/DB/QUEUE, amqp://USER:PASS@HOST[:PORT]/VHOST/QUEUE)
+    #[arg(short = 'o', long, value_name = "URI", env = "IMQ_OUTPUT")]
     pub output: Option<String>,
+
+    /// Send the messages of destination path NAME to URI (repeatable; several URIs
+    /// for one NAME each get a copy; _default adds destinations to -o)
+    #[arg(long = "path", value_name = "NAME=URI", value_parser = parse_route)]
+    pub routes: Vec<(String, String)>,
+
+    /// Write the counters to FILE every few seconds and at exit (atomically)
+    #[arg(long, value_name = "FILE", env = "IMQ_STATS")]
+    pub stats: Option<PathBuf>,
+
+    /// Format of --stats: prom (Prometheus text, for node_exporter) or json
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "prom",
+        env = "IMQ_STATS_FORMAT"
+    )]
+    pub stats_format: pipeline::StatsFormat,
 
     /// Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]
     #[arg(long, value_name = "FILE", env = "IMQ_DUMP")]
@@ -56,7 +77,7 @@ pub struct CommonArgs {
     pub line_buffered: bool,
 
     /// Reject input lines longer than N bytes
-    #[arg(long, value_name = "N", env = "IMQ_MAX_LINE_BYTES", default_value_t = stream::DEFAULT_MAX_LINE)]
+    #[arg(long, value_name = "N", env = "IMQ_MAX_LINE_BYTES", default_value_t = transport::DEFAULT_MAX_LINE)]
     pub max_line_bytes: usize,
 
     /// Input is a dump file (after fixing it): process the original lines it holds
@@ -192,7 +213,7 @@ pub fn exit(tool: &str, r: anyhow::Result<u8>) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
         Err(e) => {
-            stream::eprintln_safe(&format!("{tool}: error: {e:#}"));
+            pipeline::eprintln_safe(&format!("{tool}: error: {e:#}"));
             ExitCode::from(EXIT_FATAL)
         }
     }
@@ -205,51 +226,78 @@ pub fn inputs(common: &CommonArgs, positional: &[String]) -> Vec<String> {
     v
 }
 
-/// Run a stage over the tool's inputs and outputs with the common flags. Returns
-/// the exit status.
+/// Where a stage's messages come from.
+pub enum Input {
+    /// URIs (`-i` and positional arguments): files, stdin, queues.
+    Uris(Vec<String>),
+    /// Raw feed files for a parser, with the report fields to give them.
+    RawFeeds(Vec<String>, Vec<(String, String)>),
+    /// A source of the tool's own (a collector).
+    Source(Box<dyn transport::Source>),
+}
+
+/// Where a stage's messages go.
+pub enum Output {
+    /// `-o` (default stdout) and the `--path` routes.
+    Stream,
+    /// The stage delivers by itself (imq-output).
+    Stage,
+}
+
+/// Run a stage with the common flags: the one place where a tool's transports
+/// are opened. Returns the exit status.
 pub fn run_stage(
     tool: &'static str,
     common: &CommonArgs,
-    inputs: Vec<String>,
-    routes: &[(String, String)],
+    input: Input,
+    output: Output,
     stage: &mut dyn Stage,
 ) -> anyhow::Result<u8> {
-    let source = LineSource::new(inputs, common.max_line_bytes);
-    source.check()?;
-    let main = stream::open_writer(
-        common.output.as_deref().unwrap_or("-"),
-        common.line_buffered,
-    )?;
-    let mut sink = LineSink::new(main);
-    for (path, file) in routes {
-        sink.route(path, stream::open_writer(file, common.line_buffered)?);
-    }
-    run_with(tool, common, Box::new(source), &mut sink, stage)
-}
-
-/// Run a stage with a given source and sink (transports plug in here).
-pub fn run_with(
-    tool: &'static str,
-    common: &CommonArgs,
-    mut source: Box<dyn stream::Source>,
-    sink: &mut dyn stream::Sink,
-    stage: &mut dyn Stage,
-) -> anyhow::Result<u8> {
+    let ends = transport::Endpoints {
+        inputs: match &input {
+            Input::Uris(v) | Input::RawFeeds(v, _) => v.clone(),
+            Input::Source(_) => Vec::new(),
+        },
+        output: match output {
+            Output::Stream => Some(common.output.clone().unwrap_or_else(|| "-".into())),
+            Output::Stage => None,
+        },
+        routes: common.routes.clone(),
+        line_buffered: common.line_buffered,
+        max_line: common.max_line_bytes,
+        from_dump: common.from_dump,
+    };
+    let mut source: Box<dyn transport::Source> = match input {
+        Input::Uris(_) => transport::open_source(&ends)?,
+        Input::RawFeeds(files, fields) => Box::new(transport::raw::RawReports::new(files, fields)),
+        Input::Source(s) => s,
+    };
+    let mut sink = transport::open_sink(&ends)?;
     let mut dumper = Dumper::new(tool, common.dump.clone());
     let mut log = Log::new(tool, common.quiet, common.verbose);
     let stderr_tty = io::stderr().is_terminal();
     let opts = RunOpts {
         strict: common.strict,
-        from_dump: common.from_dump,
         progress: stderr_tty && !common.quiet,
+        stats: common
+            .stats
+            .clone()
+            .map(|p| pipeline::StatsFile::new(p, common.stats_format)),
     };
-    let outcome = stream::run(stage, source.as_mut(), sink, &mut dumper, &mut log, &opts);
+    let outcome = pipeline::run(
+        stage,
+        source.as_mut(),
+        sink.as_mut(),
+        &mut dumper,
+        &mut log,
+        opts,
+    );
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             // Still say where rejected lines went before failing.
             if dumper.count > 0 && !common.quiet {
-                stream::eprintln_safe(&format!(
+                pipeline::eprintln_safe(&format!(
                     "{tool}: {} rejected line(s) in {}",
                     dumper.count,
                     dumper.path().display()
@@ -264,9 +312,9 @@ pub fn run_with(
         if s.dumped > 0 {
             msg.push_str(&format!(" (dump: {})", dumper.path().display()));
         }
-        stream::eprintln_safe(&msg);
+        pipeline::eprintln_safe(&msg);
     } else if !common.quiet && s.dumped > 0 {
-        stream::eprintln_safe(&format!(
+        pipeline::eprintln_safe(&format!(
             "{tool}: {} rejected line(s) written to {}",
             s.dumped,
             dumper.path().display()
@@ -279,12 +327,12 @@ pub fn run_with(
     })
 }
 
-/// Parse `NAME=FILE` pairs of `--path`.
+/// Parse `NAME=URI` pairs of `--path`.
 pub fn parse_route(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .filter(|(a, b)| !a.is_empty() && !b.is_empty())
-        .ok_or_else(|| format!("expected NAME=FILE, got {s:?}"))
+        .ok_or_else(|| format!("expected NAME=URI, got {s:?}"))
 }
 
 /// Split argv (without the program name) into the tool's own flags and the rest,

@@ -19,12 +19,15 @@ pub mod filter;
 pub mod harmonization;
 pub mod jsonscan;
 pub mod message;
+pub mod net;
 pub mod output;
+pub mod params;
 pub mod parse;
+pub mod pipeline;
 pub mod pyfmt;
 pub mod pyurl;
-pub mod stream;
 pub mod timeparse;
+pub mod transport;
 
 pub use harmonization::MsgType;
 pub use message::Message;

@@ -104,16 +104,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     if files.is_empty() {
         files.push("-".into());
     }
-    let main = imq::stream::open_writer(
-        cli.common.output.as_deref().unwrap_or("-"),
-        cli.common.line_buffered,
-    )?;
-    let mut sink = imq::stream::LineSink::new(main);
-    let stats = collect::collect_files(&files, &meta, &mut sink)?;
-    if cli.common.verbose > 0 {
-        imq::stream::eprintln_safe(&format!("{TOOL}: {stats}"));
-    }
-    Ok(0)
+    let source = collect::file::FileCollector::new(files, meta);
+    cli::run_stage(
+        TOOL,
+        &cli.common,
+        cli::Input::Source(Box::new(source)),
+        cli::Output::Stream,
+        &mut collect::Forward,
+    )
 }
 
 fn main() -> ExitCode {

@@ -67,7 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         let entry = enrich::find(module)
             .ok_or_else(|| anyhow::anyhow!("no expert for IntelMQ module {module:?}"))?;
         let params = match &cli.params {
-            Some(p) => imq::parse::read_params(p)?,
+            Some(p) => imq::params::read_file(p)?,
             None => enrich::Params::new(),
         };
         experts.push((entry.build)(&params)?);
@@ -77,7 +77,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     let mut stage = enrich::Chain { experts };
     let inputs = cli::inputs(&cli.common, &[]);
-    cli::run_stage(TOOL, &cli.common, inputs, &[], &mut stage)
+    cli::run_stage(
+        TOOL,
+        &cli.common,
+        cli::Input::Uris(inputs),
+        cli::Output::Stream,
+        &mut stage,
+    )
 }
 
 fn main() -> ExitCode {

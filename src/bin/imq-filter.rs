@@ -31,10 +31,6 @@ struct Cli {
     #[arg(short = 'v', long, conflicts_with_all = ["sieve", "intelmq"])]
     invert: bool,
 
-    /// Write messages for path NAME (sieve `path`, filter_match, ...) to FILE (a file or fifo); repeatable
-    #[arg(long = "path", value_name = "NAME=FILE", value_parser = cli::parse_route)]
-    routes: Vec<(String, String)>,
-
     /// Write dropped events to FILE (their original lines) instead of discarding them
     #[arg(long, value_name = "FILE")]
     reject: Option<String>,
@@ -96,7 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut files = cli.args.clone();
     let program = if let Some(module) = &cli.intelmq {
         let params = match &cli.params {
-            Some(p) => imq::parse::read_params(p)?,
+            Some(p) => imq::params::read_file(p)?,
             None => imq::enrich::Params::new(),
         };
         Program::intelmq(module, &params)?
@@ -113,17 +109,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     let mut stage = Filter::new(program);
     stage.invert = cli.invert;
-    let mut routes = cli.routes.clone();
+    let mut common = cli.common.clone();
     if let Some(r) = &cli.reject {
         stage.reject = true;
-        routes.push((filter::REJECT_PATH.to_string(), r.clone()));
+        common
+            .routes
+            .push((filter::REJECT_PATH.to_string(), r.clone()));
     }
     stage.paths = cli.paths.iter().cloned().collect();
     stage
         .paths
-        .extend(cli.routes.iter().map(|(p, _)| p.clone()));
-    let inputs = cli::inputs(&cli.common, &files);
-    cli::run_stage(TOOL, &cli.common, inputs, &routes, &mut stage)
+        .extend(cli.common.routes.iter().map(|(p, _)| p.clone()));
+    let inputs = cli::inputs(&common, &files);
+    cli::run_stage(
+        TOOL,
+        &common,
+        cli::Input::Uris(inputs),
+        cli::Output::Stream,
+        &mut stage,
+    )
 }
 
 fn main() -> ExitCode {

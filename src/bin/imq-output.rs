@@ -71,15 +71,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         line_buffered: cli.common.line_buffered,
         no_header: cli.no_header,
     };
-    let mut stage = OutputStage {
-        output: (entry.build)(&opts)?,
-    };
+    let mut stage = OutputStage::new((entry.build)(&opts)?);
     let inputs = cli::inputs(&cli.common, &cli.files);
-    // The output writes by itself; the stream's own sink gets nothing.
-    let mut sink = imq::stream::LineSink::new(Box::new(std::io::sink()));
-    let source = imq::stream::LineSource::new(inputs, cli.common.max_line_bytes);
-    source.check()?;
-    cli::run_with(TOOL, &cli.common, Box::new(source), &mut sink, &mut stage)
+    // The output delivers by itself: the stream has no sink.
+    cli::run_stage(
+        TOOL,
+        &cli.common,
+        cli::Input::Uris(inputs),
+        cli::Output::Stage,
+        &mut stage,
+    )
 }
 
 fn main() -> ExitCode {

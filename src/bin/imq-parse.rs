@@ -35,7 +35,7 @@ struct Cli {
     params: Option<String>,
 
     /// Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)
-    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse::parse_param)]
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = imq::params::parse_kv)]
     param: Vec<(String, serde_json::Value)>,
 
     /// Set a report field for raw input, e.g. --set feed.name="My feed" (repeatable)
@@ -158,7 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let entry = parse::find(&name)
         .ok_or_else(|| anyhow::anyhow!("unknown parser {name:?} (imq-parse --list shows them)"))?;
     if let Some(p) = &cli.params {
-        params.extend(parse::read_params(p)?);
+        params.extend(imq::params::read_file(p)?);
     }
     params.extend(cli.param.iter().cloned());
     report_fields.extend(cli.set.iter().cloned());
@@ -167,17 +167,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         .on_error_path(cli.paths.iter().any(|p| p == "_on_error"));
     let inputs = cli::inputs(&cli.common, &cli.files);
     let raw = cli.raw || !inputs_hold_reports(&inputs);
-    if raw {
-        let source = parse::RawReports::new(inputs, report_fields, stage.stream_slot());
-        let main = imq::stream::open_writer(
-            cli.common.output.as_deref().unwrap_or("-"),
-            cli.common.line_buffered,
-        )?;
-        let mut sink = imq::stream::LineSink::new(main);
-        cli::run_with(TOOL, &cli.common, Box::new(source), &mut sink, &mut stage)
+    let input = if raw {
+        cli::Input::RawFeeds(inputs, report_fields)
     } else {
-        cli::run_stage(TOOL, &cli.common, inputs, &[], &mut stage)
-    }
+        cli::Input::Uris(inputs)
+    };
+    cli::run_stage(TOOL, &cli.common, input, cli::Output::Stream, &mut stage)
 }
 
 /// `--shadowserver-schema-update` / `--shadowserver-schema-import`.
@@ -185,7 +180,7 @@ fn shadowserver_schema(cli: &Cli) -> anyhow::Result<u8> {
     use imq::parse::shadowserver_schema::{self as schema, Installed};
     let mut params = Params::new();
     if let Some(p) = &cli.params {
-        params.extend(parse::read_params(p)?);
+        params.extend(imq::params::read_file(p)?);
     }
     params.extend(cli.param.iter().cloned());
     let dest = schema::schema_path(&params)?;

@@ -1,14 +1,20 @@
 //! `imq-collect`: fetch feeds and emit IntelMQ reports.
 //!
+//! A collector is a [`Source`](crate::transport::Source) of reports: one file
+//! here per collector. The stream loop runs it like any other input, so a
+//! collector acknowledges what it fetched (deletes a file, marks a mail seen) only
+//! once its reports were committed downstream.
+//!
 //! A report carries the feed's bytes base64-encoded in `raw`, the feed's metadata
 //! (`feed.name`, `feed.provider`, `feed.url`, ...) and `time.observation`, the time
 //! the data was fetched.
 
 use crate::message::Message;
-use crate::stream::{Sink, Stats};
+use crate::pipeline::{Emit, Fail, Stage};
 use base64::Engine;
 use serde_json::Value;
-use std::io::Read;
+
+pub mod file;
 
 /// Feed metadata put on every report.
 #[derive(Debug, Default, Clone)]
@@ -42,47 +48,17 @@ pub fn report(data: &[u8], meta: &FeedMeta) -> Result<Message, crate::message::F
     Ok(r)
 }
 
-/// The file collector: each file (or stdin for `-`) becomes one report.
-pub fn collect_files(
-    paths: &[String],
-    meta: &FeedMeta,
-    sink: &mut dyn Sink,
-) -> anyhow::Result<Stats> {
-    let mut stats = Stats::default();
-    let mut buf = Vec::new();
-    for p in paths {
-        stats.input += 1;
-        let mut data = Vec::new();
-        if p == "-" {
-            std::io::stdin().lock().read_to_end(&mut data)?;
-        } else {
-            std::fs::File::open(p)
-                .and_then(|mut f| f.read_to_end(&mut data))
-                .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
-        }
-        let mut meta = meta.clone();
-        // What IntelMQ's file collector sets: `file://localhost/PATH` and the name.
-        let has = |m: &FeedMeta, key: &str| m.fields.iter().any(|(k, _)| k == key);
-        if p != "-" {
-            if !has(&meta, "feed.url") {
-                if let Ok(abs) = std::fs::canonicalize(p) {
-                    let url = format!("file://localhost{}", abs.display());
-                    meta.fields.push(("feed.url".into(), url));
-                }
-            }
-            if !has(&meta, "extra.file_name") {
-                if let Some(name) = std::path::Path::new(p).file_name() {
-                    let name = name.to_string_lossy().into_owned();
-                    meta.fields.push(("extra.file_name".into(), name));
-                }
-            }
-        }
-        let r = report(&data, &meta)?;
-        buf.clear();
-        r.write_json(&mut buf);
-        sink.send("_default", &buf)?;
-        stats.output += 1;
+/// The stage of every collector: the reports its source makes go out as they
+/// are (the collector built and checked them).
+pub struct Forward;
+
+impl Stage for Forward {
+    fn default_type(&self) -> crate::harmonization::MsgType {
+        crate::harmonization::MsgType::Report
     }
-    sink.commit()?;
-    Ok(stats)
+
+    fn process(&mut self, _msg: Message, out: &mut Emit) -> Result<(), Fail> {
+        out.send_original("_default")?;
+        Ok(())
+    }
 }

@@ -5,10 +5,11 @@
 //! An answer that does not look like an e-mail address, NXDOMAIN or an empty
 //! answer leave the field unset; transport failures send the event to the dump.
 
-use super::net::{self, bool_param, cache::Cache, dns};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net::{self, cache::Cache, dns};
+use crate::params;
+use crate::pipeline::Fail;
 use std::net::IpAddr;
 
 pub struct Abusix {
@@ -19,7 +20,7 @@ pub struct Abusix {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(Abusix {
-        overwrite: bool_param(p, "overwrite", false)?,
+        overwrite: params::boolean(p, "overwrite", false)?,
         resolver: net::resolver(p)?,
         cache: Cache::from_params(p, 0, 3600.0)?,
     }))

@@ -8,10 +8,11 @@
 //! input. Windows still open at the end stay in the state for the next run.
 
 use super::state::Store;
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::harmonization::{py_int, MsgType};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::{bail, Context};
 use chrono::{NaiveDateTime, Utc};
 use serde_json::{json, Value};
@@ -51,7 +52,7 @@ pub fn parse_relative(s: &str) -> anyhow::Result<i64> {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let fields = param::string_or(
+    let fields = params::string_or(
         p,
         "fields",
         "classification.type, classification.identifier",
@@ -61,8 +62,8 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     fields.dedup();
     Ok(Box::new(Aggregate {
         fields,
-        threshold: param::integer(p, "threshold", 10)?,
-        timespan: parse_relative(&param::string_or(p, "timespan", "1 hour")?)?,
+        threshold: params::integer(p, "threshold", 10)?,
+        timespan: parse_relative(&params::string_or(p, "timespan", "1 hour")?)?,
         next_cleanup: 0,
         store: Store::open(p, "aggregate", 8)?,
         pending: Vec::new(),

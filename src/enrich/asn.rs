@@ -6,9 +6,10 @@
 //! A pyasn table is flattened into disjoint address ranges, each owned by its most
 //! specific prefix, so a lookup is one binary search.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::{bail, Context};
 use ipnetwork::IpNetwork;
 use maxminddb::Reader;
@@ -166,9 +167,9 @@ pub struct Asn {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let path = match param::string(p, "db")? {
+    let path = match params::string(p, "db")? {
         Some(d) => d,
-        None => param::string_or(p, "database", DEFAULT_DATABASE)?,
+        None => params::string_or(p, "database", DEFAULT_DATABASE)?,
     };
     let bytes = std::fs::read(&path).with_context(|| format!("reading {path}"))?;
     // An mmdb file ends with its metadata, marked by this byte string.
@@ -225,7 +226,7 @@ impl Expert for Asn {
                 }
             };
             if let Some(asn) = asn.filter(|&a| a != 0) {
-                param::add(ev, asn_key, Value::from(asn), Some(true))?;
+                params::add(ev, asn_key, Value::from(asn), Some(true))?;
             }
             if let Some(net) = net {
                 self.net_buf.clear();

@@ -1,10 +1,11 @@
 //! csv_converter: write chosen fields as one CSV row into `output` (IntelMQ
 //! `intelmq.bots.experts.csv_converter.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyfmt::py_str;
-use crate::stream::Fail;
 use anyhow::bail;
 
 pub struct CsvConverter {
@@ -14,8 +15,8 @@ pub struct CsvConverter {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let names = param::string_or(p, "fieldnames", "time.source,classification.type,source.ip")?;
-    let delim = param::string_or(p, "delimiter", ",")?;
+    let names = params::string_or(p, "fieldnames", "time.source,classification.type,source.ip")?;
+    let delim = params::string_or(p, "delimiter", ",")?;
     let mut chars = delim.chars();
     let (Some(delimiter), None) = (chars.next(), chars.next()) else {
         bail!("parameter delimiter: must be a single character, got {delim:?}");

@@ -7,10 +7,11 @@
 //! NXDOMAIN or no answer leaves the fields unset (cached as IntelMQ does);
 //! transport failures send the event to the dump.
 
-use super::net::{self, add_opt, bool_param, cache::Cache, dns};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net::{self, cache::Cache, dns};
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
 
@@ -22,7 +23,7 @@ pub struct CymruWhois {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(CymruWhois {
-        overwrite: bool_param(p, "overwrite", false)?,
+        overwrite: params::boolean(p, "overwrite", false)?,
         resolver: net::resolver(p)?,
         cache: Cache::from_params(p, 5, 86400.0)?,
     }))

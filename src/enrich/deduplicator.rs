@@ -3,9 +3,10 @@
 //! `Message.hash`, so the same fields give the same keys as IntelMQ's in Redis.
 
 use super::state::Store;
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::bail;
 
 pub struct Deduplicator {
@@ -17,13 +18,13 @@ pub struct Deduplicator {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let keys = param::string_or(p, "filter_keys", "raw,time.observation")?;
-    let whitelist = match param::string_or(p, "filter_type", "blacklist")?.as_str() {
+    let keys = params::string_or(p, "filter_keys", "raw,time.observation")?;
+    let whitelist = match params::string_or(p, "filter_type", "blacklist")?.as_str() {
         "whitelist" => true,
         "blacklist" => false,
         other => bail!("parameter filter_type: {other:?} is neither whitelist nor blacklist"),
     };
-    let ttl = param::integer(p, "redis_cache_ttl", 86400)?;
+    let ttl = params::integer(p, "redis_cache_ttl", 86400)?;
     let mut keys: Vec<String> = keys.split(',').map(|k| k.trim().to_string()).collect();
     keys.sort();
     keys.dedup();
@@ -31,7 +32,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         keys,
         whitelist,
         ttl: ttl.max(0) as u64,
-        bypass: param::boolean(p, "bypass", false),
+        bypass: params::boolean(p, "bypass", false)?,
         store: Store::open(p, "deduplicator", 6)?,
     }))
 }

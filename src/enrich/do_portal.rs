@@ -7,10 +7,11 @@
 //! dump. 502 answers are retried up to `http_timeout_max_tries` times, as the
 //! portal's proxy gives them while the backend restarts.
 
-use super::net::{self, num_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net;
+use crate::params;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct DoPortal {
@@ -22,17 +23,17 @@ pub struct DoPortal {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let url = str_param(p, "portal_url")
+    let url = params::text(p, "portal_url")
         .ok_or_else(|| anyhow::anyhow!("parameter portal_url is required"))?;
-    let mode = str_param(p, "mode").map_or("append".into(), |s| s.into_owned());
+    let mode = params::text(p, "mode").map_or("append".into(), |s| s.into_owned());
     if mode != "append" && mode != "replace" {
         anyhow::bail!("parameter mode: expected append or replace, got {mode:?}");
     }
     Ok(Box::new(DoPortal {
         url: format!("{url}/api/1.0/ripe/contact"),
-        key: str_param(p, "portal_api_key").map_or(String::new(), |s| s.into_owned()),
+        key: params::text(p, "portal_api_key").map_or(String::new(), |s| s.into_owned()),
         append: mode == "append",
-        tries: num_param(p, "http_timeout_max_tries", 3.0)?.max(1.0) as u32,
+        tries: params::number(p, "http_timeout_max_tries", 3.0)?.max(1.0) as u32,
         client: net::http_client(p)?,
     }))
 }

@@ -8,9 +8,10 @@
 //! `*` child matches any label unless a `!label` exception says otherwise, and the
 //! labels walked so far are the suffix.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::{bail, Context};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -92,11 +93,11 @@ pub struct DomainSuffix {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let field = param::string_or(p, "field", "")?;
+    let field = params::string_or(p, "field", "")?;
     if field != "fqdn" && field != "reverse_dns" {
         bail!("parameter field: got {field:?}, expected one of 'fqdn', 'reverse_dns'");
     }
-    let given = param::string(p, "suffix_file")?;
+    let given = params::string(p, "suffix_file")?;
     let file = given.clone().unwrap_or_else(|| DEFAULT_LIST.to_string());
     let builtin = given.as_deref() == Some("builtin")
         || (given.is_none() && !std::path::Path::new(DEFAULT_LIST).exists());

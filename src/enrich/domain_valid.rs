@@ -3,9 +3,10 @@
 //! `intelmq.bots.experts.domain_valid.expert`, which uses `validators.domain` and
 //! IANA's `tlds-alpha-by-domain.txt`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::Context;
 use regex::Regex;
 use std::collections::HashSet;
@@ -19,7 +20,7 @@ pub struct DomainValid {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let file = param::string_or(p, "tlds_domains_list", DEFAULT_TLDS)?;
+    let file = params::string_or(p, "tlds_domains_list", DEFAULT_TLDS)?;
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("TLD domain list file not found at {file:?}"))?;
     let tlds = text
@@ -28,7 +29,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         .map(|l| l.trim().to_lowercase())
         .collect();
     Ok(Box::new(DomainValid {
-        field: param::string_or(p, "domain_field", "source.fqdn")?,
+        field: params::string_or(p, "domain_field", "source.fqdn")?,
         tlds,
         // validators.domain(): labels of letters, digits, '-' and '_' that start
         // and end with a letter or digit, a TLD that ends with a letter.

@@ -3,9 +3,10 @@
 //! `intelmq.bots.experts.fake.expert`; database `{"ip_network": [...],
 //! "event_fields": {FIELD: {"mode": "random_single_value", "values": [...]}}}`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::{bail, Context};
 use ipnetwork::IpNetwork;
 use serde_json::Value;
@@ -20,7 +21,7 @@ pub struct Fake {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let path = param::string_or(p, "database", DEFAULT_DATABASE)?;
+    let path = params::string_or(p, "database", DEFAULT_DATABASE)?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     let db: Value = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
     let mut networks = Vec::new();
@@ -68,14 +69,14 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     }
     // `seed` makes runs repeatable; otherwise the clock seeds it.
     let seed = match p.get("seed") {
-        Some(_) => param::integer(p, "seed", 0)? as u64,
+        Some(_) => params::integer(p, "seed", 0)? as u64,
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1),
     };
     Ok(Box::new(Fake {
-        overwrite: param::boolean(p, "overwrite", false),
+        overwrite: params::boolean(p, "overwrite", false)?,
         networks,
         fields,
         rng: seed | 1,
@@ -113,8 +114,8 @@ impl Expert for Fake {
             let (net, text) = &self.networks[i];
             let ip = second_address(net);
             let text = text.clone();
-            if param::add(ev, "source.ip", Value::String(ip), ow)? {
-                param::add(ev, "source.network", Value::String(text), Some(true))?;
+            if params::add(ev, "source.ip", Value::String(ip), ow)? {
+                params::add(ev, "source.network", Value::String(text), Some(true))?;
             }
         }
         for k in 0..self.fields.len() {
@@ -122,7 +123,7 @@ impl Expert for Fake {
             let (name, values) = &self.fields[k];
             let v = values[i].clone();
             let name = name.clone();
-            param::add(ev, &name, v, ow)?;
+            params::add(ev, &name, v, ow)?;
         }
         Ok(Verdict::Keep)
     }

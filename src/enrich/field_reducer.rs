@@ -1,9 +1,10 @@
 //! field_reducer: keep only the listed fields (`whitelist`) or remove them
 //! (`blacklist`) (IntelMQ `intelmq.bots.experts.field_reducer.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::{Add, Message};
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::bail;
 
 pub struct FieldReducer {
@@ -12,14 +13,14 @@ pub struct FieldReducer {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let whitelist = match param::string(p, "type")?.as_deref() {
+    let whitelist = match params::string(p, "type")?.as_deref() {
         Some("whitelist") => true,
         Some("blacklist") => false,
         other => bail!("Invalid configuration: value of 'type' not allowed: {other:?}"),
     };
     Ok(Box::new(FieldReducer {
         whitelist,
-        keys: param::list(p, "keys")?.unwrap_or_default(),
+        keys: params::list(p, "keys")?.unwrap_or_default(),
     }))
 }
 

@@ -1,9 +1,10 @@
 //! format_field: strip characters from fields, replace a substring in one field,
 //! split one field into a list (IntelMQ `intelmq.bots.experts.format_field.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct FormatField {
@@ -20,14 +21,14 @@ pub struct FormatField {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(FormatField {
-        strip_columns: param::list(p, "strip_columns")?.unwrap_or_default(),
-        strip_chars: param::string_or(p, "strip_chars", " ")?.chars().collect(),
-        replace_column: param::string_or(p, "replace_column", "")?,
-        old_value: param::string_or(p, "old_value", "")?,
-        new_value: param::string_or(p, "new_value", "")?,
-        replace_count: param::integer(p, "replace_count", 1)?,
-        split_column: param::string(p, "split_column")?.filter(|s| !s.is_empty()),
-        split_separator: param::string_or(p, "split_separator", ",")?,
+        strip_columns: params::list(p, "strip_columns")?.unwrap_or_default(),
+        strip_chars: params::string_or(p, "strip_chars", " ")?.chars().collect(),
+        replace_column: params::string_or(p, "replace_column", "")?,
+        old_value: params::string_or(p, "old_value", "")?,
+        new_value: params::string_or(p, "new_value", "")?,
+        replace_count: params::integer(p, "replace_count", 1)?,
+        split_column: params::string(p, "split_column")?.filter(|s| !s.is_empty()),
+        split_separator: params::string_or(p, "split_separator", ",")?,
     }))
 }
 

@@ -10,10 +10,10 @@
 //! table or column is a configuration error (exit 2). Only the `postgresql`
 //! engine is supported, without TLS: `sslmode` must be disable, allow or prefer.
 
-use super::net::{bool_param, num_param, str_param, timeout_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 use serde_json::{Map, Value};
@@ -58,29 +58,29 @@ fn ident(name: &str) -> String {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let engine = str_param(p, "engine").map_or("postgresql".into(), |s| s.into_owned());
+    let engine = params::text(p, "engine").map_or("postgresql".into(), |s| s.into_owned());
     if engine != "postgresql" {
         anyhow::bail!("parameter engine: only postgresql is supported, got {engine:?}");
     }
-    let sslmode = str_param(p, "sslmode").map_or("prefer".into(), |s| s.into_owned());
+    let sslmode = params::text(p, "sslmode").map_or("prefer".into(), |s| s.into_owned());
     if !matches!(sslmode.as_str(), "disable" | "allow" | "prefer") {
         anyhow::bail!(
             "parameter sslmode: {sslmode:?} needs TLS, which this build does not speak to PostgreSQL; use disable, allow or prefer"
         );
     }
-    let timeout = timeout_param(p)?;
+    let timeout = params::timeout(p)?;
     let mut config = postgres::Config::new();
     config
-        .host(&str_param(p, "host").map_or("localhost".into(), |s| s.into_owned()))
-        .port(num_param(p, "port", 5432.0)? as u16)
-        .dbname(&str_param(p, "database").map_or("intelmq".into(), |s| s.into_owned()))
-        .user(&str_param(p, "user").map_or("intelmq".into(), |s| s.into_owned()))
+        .host(&params::text(p, "host").map_or("localhost".into(), |s| s.into_owned()))
+        .port(params::number(p, "port", 5432.0)? as u16)
+        .dbname(&params::text(p, "database").map_or("intelmq".into(), |s| s.into_owned()))
+        .user(&params::text(p, "user").map_or("intelmq".into(), |s| s.into_owned()))
         .connect_timeout(timeout)
         .options(&format!("-c statement_timeout={}", timeout.as_millis()));
-    if let Some(pw) = str_param(p, "password") {
+    if let Some(pw) = params::text(p, "password") {
         config.password(pw.as_bytes());
     }
-    let table = str_param(p, "table").map_or("contacts".into(), |s| s.into_owned());
+    let table = params::text(p, "table").map_or("contacts".into(), |s| s.into_owned());
     let matches = pairs(p, "match_fields", &[("source.asn", "asn")])?;
     let replaces = pairs(
         p,
@@ -109,7 +109,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         stmt: None,
         matches,
         replaces,
-        overwrite: bool_param(p, "overwrite", false)?,
+        overwrite: params::boolean(p, "overwrite", false)?,
     };
     me.connect()
         .map_err(|e| anyhow::anyhow!("generic_db_lookup: {e}"))?;

@@ -1,10 +1,11 @@
 //! geohash: `extra.source.geolocation.geohash` (and destination) from latitude and
 //! longitude (IntelMQ `intelmq.bots.experts.geohash.expert`, which uses geolib).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::harmonization::py_float;
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::bail;
 use serde_json::Value;
 
@@ -54,12 +55,12 @@ pub struct Geohash {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let precision = param::integer(p, "precision", 7)?;
+    let precision = params::integer(p, "precision", 7)?;
     if !(1..=22).contains(&precision) {
         bail!("parameter precision: {precision} is not between 1 and 22");
     }
     Ok(Box::new(Geohash {
-        overwrite: param::boolean(p, "overwrite", false),
+        overwrite: params::boolean(p, "overwrite", false)?,
         precision: precision as usize,
     }))
 }
@@ -87,7 +88,7 @@ impl Expert for Geohash {
                 continue;
             };
             let h = encode(la, lo, self.precision);
-            param::add(ev, out, Value::String(h), Some(self.overwrite))?;
+            params::add(ev, out, Value::String(h), Some(self.overwrite))?;
         }
         Ok(Verdict::Keep)
     }

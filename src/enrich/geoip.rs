@@ -6,9 +6,10 @@
 //! is read, so a wrong or broken file stops the run (exit 2) instead of failing
 //! every event.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::{bail, Context};
 use maxminddb::Reader;
 use serde::Deserialize;
@@ -85,14 +86,14 @@ pub fn open_mmdb(path: &str, accepted: &[&str]) -> anyhow::Result<Reader<Vec<u8>
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let path = match param::string(p, "db")? {
+    let path = match params::string(p, "db")? {
         Some(d) => d,
-        None => param::string_or(p, "database", DEFAULT_DATABASE)?,
+        None => params::string_or(p, "database", DEFAULT_DATABASE)?,
     };
     Ok(Box::new(GeoIp {
         reader: open_mmdb(&path, &["City", "Country", "Enterprise"])?,
-        overwrite: param::boolean(p, "overwrite", false),
-        registered: param::boolean(p, "use_registered", false),
+        overwrite: params::boolean(p, "overwrite", false)?,
+        registered: params::boolean(p, "use_registered", false)?,
     }))
 }
 
@@ -142,15 +143,15 @@ impl Expert for GeoIp {
                 rec.country.as_ref()
             };
             if let Some(cc) = country.and_then(|c| c.iso_code).filter(|c| !c.is_empty()) {
-                param::add(ev, k.cc, Value::String(cc.to_string()), ow)?;
+                params::add(ev, k.cc, Value::String(cc.to_string()), ow)?;
             }
             if let Some(loc) = &rec.location {
                 // IntelMQ tests truthiness: 0.0 is left out.
                 if let Some(lat) = loc.latitude.filter(|f| *f != 0.0) {
-                    param::add(ev, k.lat, Value::from(lat), ow)?;
+                    params::add(ev, k.lat, Value::from(lat), ow)?;
                 }
                 if let Some(lon) = loc.longitude.filter(|f| *f != 0.0) {
-                    param::add(ev, k.lon, Value::from(lon), ow)?;
+                    params::add(ev, k.lon, Value::from(lon), ow)?;
                 }
             }
             let city = rec
@@ -159,7 +160,7 @@ impl Expert for GeoIp {
                 .and_then(|c| c.names.as_ref())
                 .and_then(|n| n.en);
             if let Some(city) = city.filter(|c| !c.is_empty()) {
-                param::add(ev, k.city, Value::String(city.to_string()), ow)?;
+                params::add(ev, k.city, Value::String(city.to_string()), ow)?;
             }
         }
         Ok(Verdict::Keep)

@@ -10,11 +10,12 @@
 //! Without `resolver`, names in /etc/hosts are answered from there first, as
 //! the C library would.
 
-use super::net::{self, add_opt, bool_param, cache::Cache, dns};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::net::{self, cache::Cache, dns};
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use crate::pyurl;
-use crate::stream::Fail;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
@@ -33,18 +34,18 @@ const ALWAYS_IGNORED: [i64; 5] = [-2, -4, -5, -8, -11];
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     let mut ignore = ALWAYS_IGNORED.to_vec();
-    for x in net::list_param(p, "gaierrors_to_ignore") {
+    for x in params::list(p, "gaierrors_to_ignore")?.unwrap_or_default() {
         let code: i64 = x.parse().map_err(|_| {
             anyhow::anyhow!("parameter gaierrors_to_ignore: {x:?} is not an integer")
         })?;
         ignore.push(code);
     }
     Ok(Box::new(Gethostbyname {
-        fallback_to_url: bool_param(p, "fallback_to_url", true)?,
-        overwrite: bool_param(p, "overwrite", false)?,
+        fallback_to_url: params::boolean(p, "fallback_to_url", true)?,
+        overwrite: params::boolean(p, "overwrite", false)?,
         ignore,
         resolver: net::resolver(p)?,
-        hosts: if net::str_param(p, "resolver").is_some() {
+        hosts: if params::text(p, "resolver").is_some() {
             HashMap::new()
         } else {
             std::fs::read_to_string("/etc/hosts")

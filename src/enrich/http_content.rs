@@ -2,10 +2,11 @@
 //! `needle`, else offline with `extra.reason`
 //! (IntelMQ `intelmq.bots.experts.http.expert_content`).
 
-use super::net::{self, add_opt, bool_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net;
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 
 pub struct HttpContent {
     field: String,
@@ -16,9 +17,9 @@ pub struct HttpContent {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(HttpContent {
-        field: str_param(p, "field").map_or("source.url".into(), |s| s.into_owned()),
-        needle: str_param(p, "needle").map(|s| s.into_owned()),
-        overwrite: bool_param(p, "overwrite", true)?,
+        field: params::text(p, "field").map_or("source.url".into(), |s| s.into_owned()),
+        needle: params::text(p, "needle").map(|s| s.into_owned()),
+        overwrite: params::boolean(p, "overwrite", true)?,
         client: net::http_client(p)?,
     }))
 }

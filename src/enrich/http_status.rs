@@ -5,10 +5,11 @@
 //! adds `extra.reason` (the reason phrase, or the error text when the request
 //! fails: an unreachable URL is a result here, not a failure, as in IntelMQ).
 
-use super::net::{self, add_opt, bool_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net;
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 
 pub struct HttpStatus {
     field: String,
@@ -19,15 +20,15 @@ pub struct HttpStatus {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     let mut codes = Vec::new();
-    for c in net::list_param(p, "success_status_codes") {
+    for c in params::list(p, "success_status_codes")?.unwrap_or_default() {
         codes.push(c.parse().map_err(|_| {
             anyhow::anyhow!("parameter success_status_codes: {c:?} is not a status code")
         })?);
     }
     Ok(Box::new(HttpStatus {
-        field: str_param(p, "field").map_or("source.url".into(), |s| s.into_owned()),
+        field: params::text(p, "field").map_or("source.url".into(), |s| s.into_owned()),
         codes,
-        overwrite: bool_param(p, "overwrite", true)?,
+        overwrite: params::boolean(p, "overwrite", true)?,
         client: net::http_client(p)?,
     }))
 }

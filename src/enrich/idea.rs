@@ -2,11 +2,12 @@
 //! it into `output` as JSON (IntelMQ `intelmq.bots.experts.idea.expert`). Parts
 //! whose fields are missing are left out, as IntelMQ does.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::harmonization::{b64_lenient_decode, py_float};
 use crate::message::Message;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyfmt::{py_json_dumps, py_str};
-use crate::stream::Fail;
 use serde_json::{Map, Value};
 
 fn category(ty: &str) -> Option<&'static str> {
@@ -110,7 +111,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     let b =
         u64::from_le_bytes(seed[8..].try_into().expect("8 bytes")) ^ (std::process::id() as u64);
     Ok(Box::new(Idea {
-        test_mode: param::boolean(p, "test_mode", false),
+        test_mode: params::boolean(p, "test_mode", false)?,
         rng: [a | 1, b | 1],
     }))
 }

@@ -3,9 +3,10 @@
 //! template given as `file:///path` is read from that file. Templates are
 //! compiled before any event is read; a syntax error stops the run.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::{bail, Context};
 use minijinja::Environment;
 use serde_json::Value;
@@ -49,7 +50,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(Jinja {
         env,
         fields: names,
-        overwrite: param::boolean(p, "overwrite", false),
+        overwrite: params::boolean(p, "overwrite", false)?,
     }))
 }
 
@@ -64,7 +65,7 @@ impl Expert for Jinja {
             let text = tmpl
                 .render(minijinja::context! { msg => msg })
                 .map_err(|e| Fail::Reject(format!("template for {field}: {e}")))?;
-            param::add(ev, field, Value::String(text), Some(self.overwrite))?;
+            params::add(ev, field, Value::String(text), Some(self.overwrite))?;
         }
         Ok(Verdict::Keep)
     }

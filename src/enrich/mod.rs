@@ -26,8 +26,6 @@ pub mod idea;
 pub mod jinja;
 pub mod modify;
 pub mod national_cert_contact_certat;
-pub mod net;
-pub mod param;
 pub mod rdap;
 pub mod recordedfuture_iprisk;
 pub mod remove_affix;
@@ -47,12 +45,12 @@ pub mod uwhoisd;
 pub mod wait;
 
 use crate::message::Message;
-use crate::stream::{Emit, Fail, Stage};
-use serde_json::{Map, Value};
+use crate::pipeline::{Emit, Fail, Stage};
+use serde_json::Value;
 
 /// Parameters, with IntelMQ's names (runtime.yaml `parameters`); command-line
 /// options `--some-name VALUE` arrive as `some_name`.
-pub type Params = Map<String, Value>;
+pub use crate::params::Params;
 
 /// What an expert decided about an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,9 +373,9 @@ impl Stage for Chain {
         self.run_from(0, msg, out)
     }
 
-    fn commit(&mut self) -> std::io::Result<()> {
+    fn commit(&mut self, _out: &mut Emit) -> Result<(), Fail> {
         for e in &mut self.experts {
-            e.commit().map_err(std::io::Error::other)?;
+            e.commit()?;
         }
         Ok(())
     }

@@ -7,10 +7,11 @@
 //! value compared for equality. A `then` value that is text is a Python format
 //! string over `msg[field]` and `matches[field][group]`.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyfmt::{py_repr, py_str};
-use crate::stream::Fail;
 use anyhow::{bail, Context};
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
@@ -151,11 +152,11 @@ fn parse_field(field: &str, whole: &str) -> anyhow::Result<Piece> {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let path = param::string_or(p, "configuration_path", DEFAULT_CONFIG)?;
+    let path = params::string_or(p, "configuration_path", DEFAULT_CONFIG)?;
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading modify rules {path}"))?;
     let config: Value = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
-    let case_sensitive = param::boolean(p, "case_sensitive", true);
+    let case_sensitive = params::boolean(p, "case_sensitive", true)?;
     let Value::Array(rules_in) = config else {
         bail!("{path}: expected a list of rules");
     };
@@ -199,10 +200,10 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
             actions,
         });
     }
-    let max = param::integer(p, "maximum_matches", 0)?;
+    let max = params::integer(p, "maximum_matches", 0)?;
     Ok(Box::new(Modify {
         rules,
-        overwrite: param::boolean(p, "overwrite", true),
+        overwrite: params::boolean(p, "overwrite", true)?,
         maximum_matches: (max > 0).then_some(max as u64),
     }))
 }
@@ -322,7 +323,7 @@ impl Expert for Modify {
                     Action::Value(v) => v.clone(),
                     Action::Format(p) => Value::String(Self::render(p, ev, &caps)?),
                 };
-                param::add(ev, field, value, Some(self.overwrite))?;
+                params::add(ev, field, value, Some(self.overwrite))?;
             }
             if self.maximum_matches.is_some_and(|m| n >= m) {
                 break;

@@ -6,10 +6,11 @@
 //! is `ip;cc;...;contact`. An empty answer leaves the event as it is; a transport
 //! failure or an answer of the wrong shape sends it to the dump.
 
-use super::net::{self, bool_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net;
+use crate::params;
+use crate::pipeline::Fail;
 
 const URL: &str = "https://contacts.cert.at/cgi-bin/abuse-nationalcert.pl";
 
@@ -22,9 +23,9 @@ pub struct NationalCertContactCertat {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(NationalCertContactCertat {
-        url: str_param(p, "url").map_or(URL.into(), |s| s.into_owned()),
-        filter: bool_param(p, "filter", false)?,
-        overwrite_cc: bool_param(p, "overwrite_cc", false)?,
+        url: params::text(p, "url").map_or(URL.into(), |s| s.into_owned()),
+        filter: params::boolean(p, "filter", false)?,
+        overwrite_cc: params::boolean(p, "overwrite_cc", false)?,
         client: net::http_client(p)?,
     }))
 }

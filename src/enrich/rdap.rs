@@ -6,10 +6,11 @@
 //! `rdap_bootstrapped_servers`. The e-mail of the first role in `rdap_order`
 //! found among the entities wins. 404 means no data; other errors go to the dump.
 
-use super::net::{self, add_opt, bool_param, cache::Cache, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net::{self, cache::Cache};
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -31,7 +32,7 @@ pub struct Rdap {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     let client = net::http_client(p)?;
-    let boot = str_param(p, "rdap_bootstrap_url").map_or(BOOTSTRAP.into(), |s| s.into_owned());
+    let boot = params::text(p, "rdap_bootstrap_url").map_or(BOOTSTRAP.into(), |s| s.into_owned());
     let r = net::http_get(&client, &boot, &[]).map_err(|e| anyhow::anyhow!(e))?;
     let j = r.json().map_err(|e| anyhow::anyhow!("{boot}: {e}"))?;
     let mut directory = HashMap::new();
@@ -87,7 +88,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
             directory.insert(tld.clone(), svc);
         }
     }
-    let order = match net::list_param(p, "rdap_order") {
+    let order = match params::list(p, "rdap_order")?.unwrap_or_default() {
         v if v.is_empty() => [
             "abuse",
             "technical",
@@ -101,7 +102,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     };
     Ok(Box::new(Rdap {
         order,
-        overwrite: bool_param(p, "overwrite", true)?,
+        overwrite: params::boolean(p, "overwrite", true)?,
         directory,
         client,
         cache: Cache::from_params(p, 8, 86400.0)?,

@@ -3,10 +3,10 @@
 //! and `Risk` columns); 0 when the address is not listed
 //! (IntelMQ `intelmq.bots.experts.recordedfuture_iprisk.expert`).
 
-use super::net::{bool_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use std::collections::HashMap;
 
 pub struct RecordedFutureIpRisk {
@@ -15,11 +15,11 @@ pub struct RecordedFutureIpRisk {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let path = str_param(p, "database")
+    let path = params::text(p, "database")
         .ok_or_else(|| anyhow::anyhow!("parameter database (the risk list file) is required"))?;
     Ok(Box::new(RecordedFutureIpRisk {
         db: load(&path)?,
-        overwrite: bool_param(p, "overwrite", false)?,
+        overwrite: params::boolean(p, "overwrite", false)?,
     }))
 }
 

@@ -1,9 +1,10 @@
 //! remove_affix: remove a prefix (default) or suffix from a field, `www.` from
 //! `source.fqdn` by default (IntelMQ `intelmq.bots.experts.remove_affix.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct RemoveAffix {
@@ -14,9 +15,9 @@ pub struct RemoveAffix {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(RemoveAffix {
-        prefix: param::boolean(p, "remove_prefix", true),
-        affix: param::string_or(p, "affix", "www.")?,
-        field: param::string_or(p, "field", "source.fqdn")?,
+        prefix: params::boolean(p, "remove_prefix", true)?,
+        affix: params::string_or(p, "affix", "www.")?,
+        field: params::string_or(p, "field", "source.fqdn")?,
     }))
 }
 

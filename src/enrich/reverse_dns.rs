@@ -6,10 +6,11 @@
 //! `cache_ttl_invalid_response` seconds, NXDOMAIN for the cache TTL). Transport
 //! failures (timeout, SERVFAIL, refused) send the event to the dump.
 
-use super::net::{self, add_opt, bool_param, cache::Cache, dns, num_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net::{self, cache::Cache, dns};
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -26,8 +27,12 @@ pub struct ReverseDns {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(ReverseDns {
-        overwrite: bool_param(p, "overwrite", false)?,
-        invalid_ttl: Duration::from_secs_f64(num_param(p, "cache_ttl_invalid_response", 60.0)?),
+        overwrite: params::boolean(p, "overwrite", false)?,
+        invalid_ttl: Duration::from_secs_f64(params::number(
+            p,
+            "cache_ttl_invalid_response",
+            60.0,
+        )?),
         resolver: net::resolver(p)?,
         cache: Cache::from_params(p, 7, 86400.0)?,
     }))

@@ -2,10 +2,11 @@
 //! or ASN is private, reserved or for documentation (IntelMQ
 //! `intelmq.bots.experts.rfc1918.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyurl;
-use crate::stream::Fail;
 use anyhow::bail;
 use ipnetwork::IpNetwork;
 use std::net::IpAddr;
@@ -54,8 +55,8 @@ pub struct Rfc1918 {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let fields = param::string_or(p, "fields", "destination.ip,source.ip,source.url")?;
-    let policy = param::string_or(p, "policy", "del,drop,drop")?;
+    let fields = params::string_or(p, "fields", "destination.ip,source.ip,source.url")?;
+    let policy = params::string_or(p, "policy", "del,drop,drop")?;
     let fields: Vec<String> = fields
         .trim()
         .to_lowercase()

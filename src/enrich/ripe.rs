@@ -9,10 +9,11 @@
 //! event to the dump. The services' base URLs are parameters (`ripe_db_url`,
 //! `ripe_stat_url`) so tests can use a local server.
 
-use super::net::{self, add_opt, bool_param, cache::Cache, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net::{self, cache::Cache};
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -52,17 +53,17 @@ pub struct Ripe {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let mode = str_param(p, "mode").map_or("append".into(), |s| s.into_owned());
+    let mode = params::text(p, "mode").map_or("append".into(), |s| s.into_owned());
     Ok(Box::new(Ripe {
         append: mode == "append",
-        db_asn: bool_param(p, "query_ripe_db_asn", true)?,
-        db_ip: bool_param(p, "query_ripe_db_ip", true)?,
-        stat_asn: bool_param(p, "query_ripe_stat_asn", true)?,
-        stat_ip: bool_param(p, "query_ripe_stat_ip", true)?,
-        stat_geo: bool_param(p, "query_ripe_stat_geolocation", true)?,
-        db_url: str_param(p, "ripe_db_url")
+        db_asn: params::boolean(p, "query_ripe_db_asn", true)?,
+        db_ip: params::boolean(p, "query_ripe_db_ip", true)?,
+        stat_asn: params::boolean(p, "query_ripe_stat_asn", true)?,
+        stat_ip: params::boolean(p, "query_ripe_stat_ip", true)?,
+        stat_geo: params::boolean(p, "query_ripe_stat_geolocation", true)?,
+        db_url: params::text(p, "ripe_db_url")
             .map_or("https://rest.db.ripe.net".into(), |s| s.into_owned()),
-        stat_url: str_param(p, "ripe_stat_url")
+        stat_url: params::text(p, "ripe_stat_url")
             .map_or("https://stat.ripe.net".into(), |s| s.into_owned()),
         client: net::http_client(p)?,
         cache: Cache::from_params(p, 10, 86400.0)?,

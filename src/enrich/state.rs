@@ -12,7 +12,8 @@
 //! `redis_cache_password`, plus `redis_key_prefix` (imq's own; default empty as in
 //! IntelMQ).
 
-use super::{param, Params};
+use super::Params;
+use crate::params;
 use anyhow::{bail, Context, Result};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::collections::{HashMap, HashSet};
@@ -58,9 +59,9 @@ impl Store {
     /// Open the store an expert's parameters ask for; `db` is IntelMQ's default
     /// Redis database number for this expert.
     pub fn open(p: &Params, expert: &str, db: i64) -> Result<Store> {
-        match param::string_or(p, "state", "local")?.as_str() {
+        match params::string_or(p, "state", "local")?.as_str() {
             "local" => {
-                let path = match param::string(p, "state_file")? {
+                let path = match params::string(p, "state_file")? {
                     Some(f) => PathBuf::from(f),
                     None => default_state_file(expert)?,
                 };
@@ -95,16 +96,16 @@ impl Store {
                 })
             }
             "redis" => {
-                let host = param::string_or(p, "redis_cache_host", "127.0.0.1")?;
-                let port = param::integer(p, "redis_cache_port", 6379)?;
-                let dbn = param::integer(p, "redis_cache_db", db)?;
-                let password = param::string(p, "redis_cache_password")?;
+                let host = params::string_or(p, "redis_cache_host", "127.0.0.1")?;
+                let port = params::integer(p, "redis_cache_port", 6379)?;
+                let dbn = params::integer(p, "redis_cache_db", db)?;
+                let password = params::string(p, "redis_cache_password")?;
                 let password = password.as_deref().filter(|pw| !pw.is_empty());
                 let port = u16::try_from(port).context("parameter redis_cache_port")?;
-                let conn = super::net::cache::connect_redis(&host, port, dbn, password)?;
+                let conn = crate::net::cache::connect_redis(&host, port, dbn, password)?;
                 Ok(Store::Redis {
                     conn: Box::new(conn),
-                    prefix: param::string_or(p, "redis_key_prefix", "")?,
+                    prefix: params::string_or(p, "redis_key_prefix", "")?,
                 })
             }
             other => bail!("parameter state: {other:?} is neither 'local' nor 'redis'"),

@@ -4,7 +4,7 @@
 use super::{Expert, Params, Verdict};
 use crate::harmonization::harmonization;
 use crate::message::{Add, Message};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 
 pub struct Taxonomy;
 

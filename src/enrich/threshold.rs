@@ -4,9 +4,10 @@
 //! `intelmq.bots.experts.threshold.expert`).
 
 use super::state::Store;
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::bail;
 use serde_json::Value;
 
@@ -21,20 +22,20 @@ pub struct Threshold {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let keys = match param::list(p, "filter_keys")? {
+    let keys = match params::list(p, "filter_keys")? {
         Some(k) => k,
         None => vec!["raw".into(), "time.observation".into()],
     };
-    let whitelist = match param::string_or(p, "filter_type", "blacklist")?.as_str() {
+    let whitelist = match params::string_or(p, "filter_type", "blacklist")?.as_str() {
         "whitelist" => true,
         "blacklist" => false,
         other => bail!("parameter filter_type: {other:?} is neither whitelist nor blacklist"),
     };
-    let ttl = param::integer(p, "redis_cache_ttl", 3600)?;
+    let ttl = params::integer(p, "redis_cache_ttl", 3600)?;
     if ttl <= 0 {
         bail!("Invalid timeout specified, use positive integer seconds.");
     }
-    let threshold = param::integer(p, "threshold", 100)?;
+    let threshold = params::integer(p, "threshold", 100)?;
     if threshold <= 0 {
         bail!("Invalid threshold specified, use positive integer count.");
     }
@@ -53,7 +54,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         ttl: ttl as u64,
         threshold,
         add_keys,
-        bypass: param::boolean(p, "bypass", false),
+        bypass: params::boolean(p, "bypass", false)?,
         store: Store::open(p, "threshold", 11)?,
     }))
 }

@@ -2,9 +2,10 @@
 //! a list of Tor nodes, one address a line (IntelMQ
 //! `intelmq.bots.experts.tor_nodes.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::Context;
 use std::collections::HashSet;
 
@@ -16,7 +17,7 @@ pub struct TorNodes {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let file = param::string_or(p, "database", DEFAULT_DATABASE)?;
+    let file = params::string_or(p, "database", DEFAULT_DATABASE)?;
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("reading the Tor node list {file}"))?;
     let nodes = text
@@ -27,7 +28,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         .collect();
     Ok(Box::new(TorNodes {
         nodes,
-        overwrite: param::boolean(p, "overwrite", false),
+        overwrite: params::boolean(p, "overwrite", false)?,
     }))
 }
 

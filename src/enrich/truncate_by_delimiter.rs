@@ -2,9 +2,10 @@
 //! the delimiter, cut its first part up to the delimiter (IntelMQ
 //! `intelmq.bots.experts.truncate_by_delimiter.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::bail;
 use serde_json::Value;
 
@@ -15,15 +16,15 @@ pub struct Truncate {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let delimiter = param::string_or(p, "delimiter", ".")?;
+    let delimiter = params::string_or(p, "delimiter", ".")?;
     if delimiter.is_empty() {
         // Python would loop forever on an empty delimiter.
         bail!("parameter delimiter must not be empty");
     }
     Ok(Box::new(Truncate {
         delimiter,
-        max_length: param::integer(p, "max_length", 200)?.max(0) as usize,
-        field: param::string_or(p, "field", "source.fqdn")?,
+        max_length: params::integer(p, "max_length", 200)?.max(0) as usize,
+        field: params::string_or(p, "field", "source.fqdn")?,
     }))
 }
 

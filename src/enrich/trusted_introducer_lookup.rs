@@ -6,10 +6,11 @@
 //! The directory is downloaded once from `url` at start; failing to get it is a
 //! configuration error (exit status 2).
 
-use super::net::{self, add_opt, bool_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net;
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -24,13 +25,13 @@ pub struct TrustedIntroducerLookup {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let order: Vec<String> = str_param(p, "order")
+    let order: Vec<String> = params::text(p, "order")
         .as_deref()
         .unwrap_or("domain, asn")
         .split(',')
         .map(|x| x.trim().to_string())
         .collect();
-    let url = str_param(p, "url").map_or(TI_DATABASE_URL.into(), |s| s.into_owned());
+    let url = params::text(p, "url").map_or(TI_DATABASE_URL.into(), |s| s.into_owned());
     let client = net::http_client(p)?;
     let reply = net::http_get(&client, &url, &[]).map_err(|e| anyhow::anyhow!(e))?;
     if !(200..300).contains(&reply.status) {
@@ -41,7 +42,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     }
     let teams = reply.json().map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let mut me = TrustedIntroducerLookup {
-        overwrite: bool_param(p, "overwrite", true)?,
+        overwrite: params::boolean(p, "overwrite", true)?,
         domains: HashMap::new(),
         asns: HashMap::new(),
         order,

@@ -7,10 +7,11 @@
 //! seconds from the answer's interval. Events without classification and feed
 //! fields pass unchanged; transport failures go to the dump.
 
-use super::net::{self, add_opt, bool_param, str_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::net;
+use crate::params::{self, add_opt};
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct Tuency {
@@ -21,11 +22,11 @@ pub struct Tuency {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let url = str_param(p, "url").ok_or_else(|| anyhow::anyhow!("parameter url is required"))?;
+    let url = params::text(p, "url").ok_or_else(|| anyhow::anyhow!("parameter url is required"))?;
     Ok(Box::new(Tuency {
         url: format!("{url}intelmq/lookup"),
-        token: str_param(p, "authentication_token").map_or(String::new(), |s| s.into_owned()),
-        overwrite: bool_param(p, "overwrite", true)?,
+        token: params::text(p, "authentication_token").map_or(String::new(), |s| s.into_owned()),
+        overwrite: params::boolean(p, "overwrite", true)?,
         client: net::http_client(p)?,
     }))
 }

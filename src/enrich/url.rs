@@ -1,10 +1,11 @@
 //! url: split `source.url`/`destination.url` into host (FQDN or IP), port, path,
 //! account and the protocol fields (IntelMQ `intelmq.bots.experts.url.expert`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyurl;
-use crate::stream::Fail;
 use serde_json::Value;
 
 /// Default port, application protocol (when not the scheme) and transport
@@ -37,8 +38,8 @@ pub struct Url {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(Url {
-        overwrite: param::boolean(p, "overwrite", false),
-        skip: param::list(p, "skip_fields")?.unwrap_or_default(),
+        overwrite: params::boolean(p, "overwrite", false)?,
+        skip: params::list(p, "skip_fields")?.unwrap_or_default(),
     }))
 }
 
@@ -104,9 +105,9 @@ impl Expert for Url {
             if let Some(h) = &host {
                 let hv = Value::String(h.clone());
                 if !self.skip(k.ip) && ev.is_valid_value(k.ip, &hv, true) {
-                    param::add(ev, k.ip, hv, ow)?;
+                    params::add(ev, k.ip, hv, ow)?;
                 } else if !self.skip(k.fqdn) && ev.is_valid_value(k.fqdn, &hv, true) {
-                    param::add(ev, k.fqdn, hv, ow)?;
+                    params::add(ev, k.fqdn, hv, ow)?;
                 }
             }
             let port = parts
@@ -115,17 +116,17 @@ impl Expert for Url {
             let info = scheme_info(&parts.scheme);
             match (port, info) {
                 (Some(p), _) if p != 0 && !self.skip(k.port) => {
-                    param::add(ev, k.port, Value::String(p.to_string()), ow)?;
+                    params::add(ev, k.port, Value::String(p.to_string()), ow)?;
                 }
                 (Some(p), _) if p != 0 => {}
                 (_, Some((default, _, _))) if !self.skip(k.port) => {
-                    param::add(ev, k.port, Value::String(default.to_string()), ow)?;
+                    params::add(ev, k.port, Value::String(default.to_string()), ow)?;
                 }
                 _ => {}
             }
             let path = parse_path(&parts.scheme, parts.path);
             if !path.is_empty() && !self.skip(k.urlpath) {
-                param::add(ev, k.urlpath, Value::String(path.to_string()), ow)?;
+                params::add(ev, k.urlpath, Value::String(path.to_string()), ow)?;
             }
             let user = parts
                 .netloc
@@ -133,13 +134,13 @@ impl Expert for Url {
                 .map(|(u, _)| u.split_once(':').map_or(u, |(n, _)| n));
             if let Some(user) = user.filter(|u| !u.is_empty()) {
                 if !self.skip(k.account) {
-                    param::add_soft(ev, k.account, Value::String(user.to_string()), ow)?;
+                    params::add_soft(ev, k.account, Value::String(user.to_string()), ow)?;
                 }
             }
             if overwrite_protocols && !parts.scheme.is_empty() {
                 if !self.skip("protocol.application") {
                     let app = info.and_then(|i| i.1).unwrap_or(&parts.scheme);
-                    param::add(
+                    params::add(
                         ev,
                         "protocol.application",
                         Value::String(app.to_string()),
@@ -149,7 +150,7 @@ impl Expert for Url {
                 }
                 if let Some(transport) = info.and_then(|i| i.2) {
                     if !self.skip("protocol.transport") {
-                        param::add(
+                        params::add(
                             ev,
                             "protocol.transport",
                             Value::String(transport.into()),

@@ -2,10 +2,11 @@
 //! address) from the URL (IntelMQ `intelmq.bots.experts.url2fqdn.expert`, deprecated
 //! there in favour of `url`).
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyurl;
-use crate::stream::Fail;
 use serde_json::Value;
 
 pub struct Url2Fqdn {
@@ -14,7 +15,7 @@ pub struct Url2Fqdn {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(Url2Fqdn {
-        overwrite: param::boolean(p, "overwrite", false),
+        overwrite: params::boolean(p, "overwrite", false)?,
     }))
 }
 
@@ -36,12 +37,12 @@ impl Expert for Url2Fqdn {
             }
             let host = hostname(url).map_err(|e| Fail::Reject(format!("{url_key}: {e}")))?;
             let ow = Some(self.overwrite);
-            if !param::add_soft(ev, fqdn_key, host, ow)? {
+            if !params::add_soft(ev, fqdn_key, host, ow)? {
                 // Not an FQDN (an address, mostly): the host once more, as an IP.
                 // (Split again rather than copied for every event beforehand.)
                 let url = ev.get_str(url_key).expect("checked above");
                 let host = hostname(url).expect("split above");
-                param::add_soft(ev, ip_key, host, ow)?;
+                params::add_soft(ev, ip_key, host, ow)?;
             }
         }
         Ok(Verdict::Keep)

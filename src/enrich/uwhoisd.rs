@@ -5,11 +5,12 @@
 //! One TCP connection per query: send `QUERY\n`, read until the server closes.
 //! Connect and read are bounded by `timeout`; a failure sends the event to the dump.
 
-use super::net::{cache::Cache, num_param, str_param, timeout_param};
 use super::{Expert, Params, Verdict};
 use crate::message::Message;
+use crate::net::cache::Cache;
+use crate::params;
+use crate::pipeline::Fail;
 use crate::pyurl;
-use crate::stream::Fail;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -26,9 +27,9 @@ pub struct Uwhoisd {
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     Ok(Box::new(Uwhoisd {
-        server: str_param(p, "server").map_or("localhost".into(), |s| s.into_owned()),
-        port: num_param(p, "port", 4243.0)? as u16,
-        timeout: timeout_param(p)?,
+        server: params::text(p, "server").map_or("localhost".into(), |s| s.into_owned()),
+        port: params::number(p, "port", 4243.0)? as u16,
+        timeout: params::timeout(p)?,
         cache: Cache::from_params(p, 0, 3600.0)?,
     }))
 }

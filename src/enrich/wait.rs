@@ -2,9 +2,10 @@
 //! list (an IntelMQ queue) is no longer than `queue_size` (IntelMQ
 //! `intelmq.bots.experts.wait.expert`). Without either it passes events on.
 
-use super::{param, Expert, Params, Verdict};
+use super::{Expert, Params, Verdict};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::params;
+use crate::pipeline::Fail;
 use anyhow::Context;
 use std::time::Duration;
 
@@ -24,19 +25,19 @@ pub struct Wait {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
-    let queue = param::string(p, "queue_name")?.filter(|s| !s.is_empty());
+    let queue = params::string(p, "queue_name")?.filter(|s| !s.is_empty());
     let sleep = match p.get("sleep_time") {
         None | Some(serde_json::Value::Null) => 0.0,
         Some(v) => crate::harmonization::py_float(v)
             .with_context(|| format!("parameter sleep_time: {v} is not a number"))?,
     };
     let mode = if let Some(name) = queue {
-        let host = param::string_or(p, "queue_host", "localhost")?;
-        let port = param::integer(p, "queue_port", 6379)?;
-        let db = param::integer(p, "queue_db", 2)?;
-        let password = param::string(p, "queue_password")?;
+        let host = params::string_or(p, "queue_host", "localhost")?;
+        let port = params::integer(p, "queue_port", 6379)?;
+        let db = params::integer(p, "queue_db", 2)?;
+        let password = params::string(p, "queue_password")?;
         let port = u16::try_from(port).context("parameter queue_port")?;
-        let conn = super::net::cache::connect_redis(&host, port, db, password.as_deref())?;
+        let conn = crate::net::cache::connect_redis(&host, port, db, password.as_deref())?;
         let poll = match p.get("queue_polling_interval") {
             Some(v) => crate::harmonization::py_float(v).unwrap_or(0.05),
             None => 0.05,
@@ -44,7 +45,7 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
         Mode::Queue {
             conn,
             name,
-            size: param::integer(p, "queue_size", 0)?,
+            size: params::integer(p, "queue_size", 0)?,
             poll: Duration::from_secs_f64(poll.max(0.0)),
         }
     } else if sleep > 0.0 {

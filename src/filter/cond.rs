@@ -6,8 +6,8 @@
 
 use super::value::{py_eq, py_number, read_time, When};
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::{py_json_dumps, py_str};
-use crate::stream::Fail;
 use ipnetwork::IpNetwork;
 use regex::Regex;
 use serde_json::Value;

@@ -16,7 +16,7 @@ pub mod value;
 
 use crate::harmonization::MsgType;
 use crate::message::Message;
-use crate::stream::{Emit, Fail, Stage};
+use crate::pipeline::{Emit, Fail, Stage};
 use std::collections::HashSet;
 
 /// The path dropped events are written to when `--reject FILE` is given.

@@ -2,8 +2,9 @@
 
 use super::{Output, OutputOpts};
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::py_str;
-use crate::stream::{open_writer, Fail};
+use crate::transport::line::open_writer;
 use std::io::{self, Write};
 
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -51,7 +52,7 @@ fn csv_err(e: csv::Error) -> io::Error {
 }
 
 impl Output for Csv {
-    fn write(&mut self, ev: &Message) -> Result<(), Fail> {
+    fn write(&mut self, ev: &Message, _original: &[u8]) -> Result<(), Fail> {
         if self.header_pending {
             self.w.write_record(&self.fields).map_err(csv_err)?;
             self.header_pending = false;
@@ -63,7 +64,8 @@ impl Output for Csv {
         self.w.write_record(&self.row).map_err(csv_err)?;
         Ok(())
     }
-    fn commit(&mut self) -> io::Result<()> {
-        self.w.flush()
+    fn commit(&mut self) -> anyhow::Result<Vec<(usize, String)>> {
+        self.w.flush()?;
+        Ok(Vec::new())
     }
 }

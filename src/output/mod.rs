@@ -8,15 +8,25 @@ pub mod csv;
 pub mod ndjson;
 
 use crate::message::Message;
-use crate::stream::{Emit, Fail, Stage};
-use std::io;
+use crate::pipeline::{Emit, Fail, Stage};
+use crate::transport::Pos;
 
-/// An output.
+/// An output: takes events into a batch and delivers the batch on commit.
 pub trait Output {
-    /// Deliver one event.
-    fn write(&mut self, ev: &Message) -> Result<(), Fail>;
-    /// Make everything written so far durable.
-    fn commit(&mut self) -> io::Result<()>;
+    /// Take one event (its original input line beside it) into the current
+    /// batch; an output may deliver right away, but is only believed at commit.
+    fn write(&mut self, ev: &Message, original: &[u8]) -> Result<(), Fail>;
+    /// Deliver the batch and wait for the destination to confirm it. Returns the
+    /// events of the batch (by their index in write order since the last commit)
+    /// that the destination refused for good, each with its reason; all others
+    /// are confirmed. Transient failures are retried inside, with backoff, for a
+    /// bounded time; then the error stops the run (nothing of the batch is
+    /// acknowledged).
+    fn commit(&mut self) -> anyhow::Result<Vec<(usize, String)>>;
+    /// Is the batch as big as the output wants it (size, bytes)?
+    fn batch_full(&self) -> bool {
+        false
+    }
 }
 
 /// Options of an output, from the command line.
@@ -55,19 +65,66 @@ pub fn find(name: &str) -> Option<&'static Entry> {
         .find(|e| e.name == name || (!e.intelmq.is_empty() && e.intelmq == name))
 }
 
-/// The stage delivering events to an output.
+/// The stage delivering events to an output. It keeps the batch's original lines
+/// so that an event the destination refuses goes to the dump as it came, and it
+/// counts events as delivered only once the output confirmed them.
 pub struct OutputStage {
-    pub output: Box<dyn Output>,
+    output: Box<dyn Output>,
+    /// The batch's original lines, end to end, and where each ends.
+    originals: Vec<u8>,
+    ends: Vec<(usize, u32, u64)>,
+    /// Input names of the batch (an index per event above).
+    inputs: Vec<String>,
+}
+
+impl OutputStage {
+    pub fn new(output: Box<dyn Output>) -> OutputStage {
+        OutputStage {
+            output,
+            originals: Vec::new(),
+            ends: Vec::new(),
+            inputs: Vec::new(),
+        }
+    }
 }
 
 impl Stage for OutputStage {
     fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
-        self.output.write(&msg)?;
-        out.delivered();
+        self.output.write(&msg, out.original)?;
+        if self.inputs.last().map(String::as_str) != Some(out.pos.input) {
+            self.inputs.push(out.pos.input.to_string());
+        }
+        self.originals.extend_from_slice(out.original);
+        self.ends.push((
+            self.originals.len(),
+            (self.inputs.len() - 1) as u32,
+            out.pos.line,
+        ));
         Ok(())
     }
 
-    fn commit(&mut self) -> io::Result<()> {
-        self.output.commit()
+    fn wants_commit(&self) -> bool {
+        self.output.batch_full()
+    }
+
+    fn commit(&mut self, out: &mut Emit) -> Result<(), Fail> {
+        let refused = self.output.commit()?;
+        let n = self.ends.len() as u64;
+        for (i, reason) in &refused {
+            let Some(&(end, input, line)) = self.ends.get(*i) else {
+                continue;
+            };
+            let start = if *i == 0 { 0 } else { self.ends[*i - 1].0 };
+            let pos = Pos {
+                input: &self.inputs[input as usize],
+                line,
+            };
+            out.reject_at(pos, None, &self.originals[start..end], reason)?;
+        }
+        out.delivered(n - refused.len() as u64);
+        self.originals.clear();
+        self.ends.clear();
+        self.inputs.clear();
+        Ok(())
     }
 }

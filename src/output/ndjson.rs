@@ -2,8 +2,9 @@
 
 use super::{Output, OutputOpts};
 use crate::message::Message;
-use crate::stream::{open_writer, Fail};
-use std::io::{self, Write};
+use crate::pipeline::Fail;
+use crate::transport::line::open_writer;
+use std::io::Write;
 
 pub struct Ndjson {
     w: Box<dyn Write>,
@@ -16,14 +17,15 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
 }
 
 impl Output for Ndjson {
-    fn write(&mut self, ev: &Message) -> Result<(), Fail> {
+    fn write(&mut self, ev: &Message, _original: &[u8]) -> Result<(), Fail> {
         self.buf.clear();
         ev.write_json(&mut self.buf);
         self.buf.push(b'\n');
         self.w.write_all(&self.buf)?;
         Ok(())
     }
-    fn commit(&mut self) -> io::Result<()> {
-        self.w.flush()
+    fn commit(&mut self) -> anyhow::Result<Vec<(usize, String)>> {
+        self.w.flush()?;
+        Ok(Vec::new())
     }
 }

@@ -5,8 +5,8 @@
 use super::pyjson::{drop_last_chars, each_record, has, item, item_str, loads, truthy};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
-use crate::stream::Fail;
 use serde_json::{Map, Value};
 
 pub struct Otx;

@@ -11,8 +11,8 @@ use super::pyjson::{item, py_int, py_type, report_raw};
 use super::{feedio, Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::{Add, FieldError, Message};
+use crate::pipeline::Fail;
 use crate::pyfmt::{py_repr, py_str};
-use crate::stream::Fail;
 use crate::timeparse;
 use serde_json::{Map, Value};
 

@@ -9,8 +9,8 @@
 use super::pyjson::{drop_last_chars, emit_partial, item_str};
 use super::{feedio, Params, Parser, Records};
 use crate::message::{FieldError, Message};
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
-use crate::stream::Fail;
 use serde_json::{Map, Value};
 
 pub struct Crimeserver;

@@ -8,7 +8,7 @@ use super::feedio::CsvOpts;
 use super::util_feeds::{csv_dict, feed_time, reject, DictRow};
 use super::{Params, Parser, Records};
 use crate::message::{Add, Message};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct CertEuCsv;

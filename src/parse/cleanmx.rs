@@ -6,7 +6,7 @@
 use super::util_feeds::{from_epoch, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::{Map, Value};
 
 pub struct CleanMx;

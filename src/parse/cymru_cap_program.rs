@@ -14,7 +14,7 @@ use super::util_feeds::{feed_time, reject};
 use super::{Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct CymruCap;

@@ -4,7 +4,7 @@
 use super::pyjson::{each_record, item, item_str, loads, truthy};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use crate::timeparse;
 use serde_json::{Map, Value};
 

@@ -5,7 +5,7 @@
 use super::pyjson::{each_record, loads};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct Proki;

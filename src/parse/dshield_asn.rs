@@ -5,7 +5,7 @@ use super::feedio;
 use super::util_feeds::{feed_time, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::json;
 
 pub struct DshieldAsn;

@@ -5,7 +5,7 @@ use super::feedio;
 use super::util_feeds::{iso_or_text, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::{Map, Value};
 
 pub struct DshieldBlock;

@@ -12,7 +12,7 @@
 use super::pyjson::emit_partial;
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use std::net::Ipv4Addr;
 
 pub struct Fireeye;

@@ -5,7 +5,7 @@
 use super::util_feeds::{reject, soft};
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct FraunhoferDga;

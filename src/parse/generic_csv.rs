@@ -13,7 +13,7 @@
 use super::feedio::{self, CsvOpts};
 use super::{Params, Parser, Records};
 use crate::message::{Add, Message};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use crate::timeparse;
 use anyhow::{anyhow, bail};
 use regex::Regex;

@@ -9,8 +9,8 @@
 
 use super::{Params, Parser, Records};
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::py_repr;
-use crate::stream::Fail;
 use serde_json::Value;
 
 pub struct GithubFeed;

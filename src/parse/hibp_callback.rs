@@ -9,8 +9,8 @@
 use super::pyjson::{item, truthy};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
-use crate::stream::Fail;
 use serde_json::Value;
 
 pub struct HibpCallback;

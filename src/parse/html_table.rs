@@ -11,7 +11,7 @@
 use super::htmldom::Dom;
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use crate::timeparse;
 use serde_json::Value;
 

@@ -11,7 +11,7 @@
 //! default port dropped). `raw` of each event is the whole text.
 
 use super::{feedio, Params, Parser, Records};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use regex::Regex;
 use serde_json::Value;
 use std::collections::HashSet;

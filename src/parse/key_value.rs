@@ -7,7 +7,7 @@
 
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use crate::timeparse;
 use serde_json::Value;
 use std::io::BufRead;

@@ -6,7 +6,7 @@
 use super::pyjson::{emit_partial, item, py_int};
 use super::{feedio, Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct Atd {

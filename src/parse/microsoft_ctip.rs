@@ -13,9 +13,9 @@ use super::util_feeds::reject;
 use super::{Params, Parser, Records};
 use crate::harmonization::{self, FieldType};
 use crate::message::{Add, Message};
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
 use crate::pyfmt::py_truthy as truthy;
-use crate::stream::Fail;
 use crate::timeparse;
 use serde_json::{Map, Value};
 

@@ -3,8 +3,8 @@
 
 use super::{feedio, Params, Parser, Records};
 use crate::message::{Add, Message};
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
-use crate::stream::Fail;
 use serde_json::Value;
 
 pub struct Misp;

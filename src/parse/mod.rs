@@ -77,13 +77,10 @@ pub mod zoneh;
 
 use crate::harmonization::{b64_decode_raw, MsgType};
 use crate::message::Message;
-use crate::stream::{Emit, Fail, Stage};
+use crate::pipeline::{Emit, Fail, Stage};
 use base64::Engine;
-use serde_json::{Map, Value};
-use std::borrow::Cow;
-use std::cell::RefCell;
+use serde_json::Value;
 use std::io::{self, BufRead, Read};
-use std::rc::Rc;
 
 /// A feed parser.
 pub trait Parser {
@@ -103,7 +100,7 @@ pub trait Parser {
 }
 
 /// Parameters as IntelMQ gives them (runtime.yaml `parameters`).
-pub type Params = Map<String, Value>;
+pub use crate::params::Params;
 
 /// A registry entry.
 pub struct Entry {
@@ -522,16 +519,11 @@ impl Records<'_, '_> {
     }
 }
 
-/// Where [`RawReports`] leaves an open raw feed for [`ParseStage`] to read
-/// incrementally (the report line it emits then carries no `raw`).
-pub type StreamSlot = Rc<RefCell<Option<Box<dyn BufRead>>>>;
-
 /// The stage running one parser over reports.
 pub struct ParseStage {
     parser: Box<dyn Parser>,
     default_fields: Vec<(String, Value)>,
     copy_fields: Vec<String>,
-    slot: StreamSlot,
     on_error: bool,
 }
 
@@ -558,7 +550,6 @@ impl ParseStage {
             parser,
             default_fields,
             copy_fields,
-            slot: StreamSlot::default(),
             on_error: false,
         })
     }
@@ -568,11 +559,6 @@ impl ParseStage {
     pub fn on_error_path(mut self, on: bool) -> ParseStage {
         self.on_error = on;
         self
-    }
-
-    /// The slot to give [`RawReports::new`].
-    pub fn stream_slot(&self) -> StreamSlot {
-        self.slot.clone()
     }
 }
 
@@ -584,7 +570,7 @@ impl Stage for ParseStage {
     fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
         // The report line itself is not a record: records are counted one by one.
         out.count_input(-1);
-        let streamed = self.slot.borrow_mut().take();
+        let streamed = out.take_body();
         if let Some(mut input) = streamed {
             let mut rec = Records {
                 emit: out,
@@ -621,21 +607,6 @@ impl Stage for ParseStage {
     }
 }
 
-/// A report without `raw`: the feed fields and `time.observation` only.
-fn report_from_raw_fields(feed: &[(String, String)]) -> Message {
-    let mut r = Message::report();
-    for (k, v) in feed {
-        let _ = r.set(k, v.as_str());
-    }
-    if !r.contains("time.observation") {
-        let now = chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S+00:00")
-            .to_string();
-        let _ = r.set("time.observation", now);
-    }
-    r
-}
-
 /// An io error for a closed output, for parsers that stream.
 pub fn io_fail(e: io::Error) -> Fail {
     Fail::Fatal(e.into())
@@ -661,116 +632,6 @@ pub fn looks_like_reports(head: &[u8]) -> bool {
     }
 }
 
-/// A source that turns each raw feed file into one report line, and hands the
-/// file to the parse stage as an open reader through the stage's stream slot
-/// instead of reading it whole: parsers that stream then run in constant memory.
-pub struct RawReports {
-    inputs: Vec<String>,
-    idx: usize,
-    name: String,
-    feed: Vec<(String, String)>,
-    slot: StreamSlot,
-    /// Members of the archive being read (one report each) and its name.
-    pending: std::collections::VecDeque<(String, Vec<u8>)>,
-    archive: String,
-}
-
-impl RawReports {
-    /// `slot` is the parse stage's ([`ParseStage::stream_slot`]).
-    pub fn new(inputs: Vec<String>, feed: Vec<(String, String)>, slot: StreamSlot) -> RawReports {
-        let inputs = if inputs.is_empty() {
-            vec!["-".into()]
-        } else {
-            inputs
-        };
-        RawReports {
-            inputs,
-            idx: 0,
-            name: String::new(),
-            feed,
-            slot,
-            pending: Default::default(),
-            archive: String::new(),
-        }
-    }
-
-    /// The report of one feed: the data goes to the stream slot, the report
-    /// line carries the feed's fields but no `raw`.
-    fn emit(
-        &self,
-        data: Box<dyn BufRead>,
-        file_name: Option<&str>,
-        buf: &mut Vec<u8>,
-    ) -> io::Result<()> {
-        let mut feed = Cow::Borrowed(&self.feed);
-        // As IntelMQ's file collector and `extract_files` name the file a report
-        // came from (the Shadowserver parser reads its report type from it).
-        if let Some(f) =
-            file_name.filter(|_| !self.feed.iter().any(|(k, _)| k == "extra.file_name"))
-        {
-            feed.to_mut()
-                .push(("extra.file_name".into(), f.to_string()));
-        }
-        buf.clear();
-        *self.slot.borrow_mut() = Some(data);
-        report_from_raw_fields(&feed).write_json(buf);
-        Ok(())
-    }
-}
-
-impl crate::stream::Source for RawReports {
-    fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<crate::stream::Next> {
-        loop {
-            if let Some((member, data)) = self.pending.pop_front() {
-                self.name = format!("{}:{member}", self.archive);
-                self.emit(Box::new(io::Cursor::new(data)), Some(&member), buf)?;
-                return Ok(crate::stream::Next::Line);
-            }
-            let Some(name) = self.inputs.get(self.idx).cloned() else {
-                return Ok(crate::stream::Next::End);
-            };
-            self.idx += 1;
-            let (reader, file_name): (Box<dyn BufRead>, Option<String>) = if name == "-" {
-                self.name = "<stdin>".into();
-                let stdin = io::BufReader::with_capacity(1 << 16, io::stdin());
-                (Box::new(stdin), None)
-            } else {
-                let f = std::fs::File::open(&name)
-                    .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
-                let base = std::path::Path::new(&name)
-                    .file_name()
-                    .map(|b| b.to_string_lossy().into_owned());
-                self.name = name;
-                (Box::new(io::BufReader::with_capacity(1 << 16, f)), base)
-            };
-            match archive::unpack(reader)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.name)))?
-            {
-                archive::Unpacked::Files(files) => {
-                    self.archive = std::mem::take(&mut self.name);
-                    self.pending = files.into();
-                }
-                archive::Unpacked::Stream(data) => {
-                    self.emit(data, file_name.as_deref(), buf)?;
-                    return Ok(crate::stream::Next::Line);
-                }
-            }
-        }
-    }
-    fn pos(&self) -> crate::stream::Pos<'_> {
-        crate::stream::Pos {
-            input: &self.name,
-            line: 1,
-        }
-    }
-    fn idle(&self) -> bool {
-        true
-    }
-    fn ack(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Feed the lines of a streamed raw feed to `f`, as Python's `str.splitlines()`
 /// would cut the decoded feed (line ends removed, nothing stripped), reading one
 /// `\n`-terminated chunk at a time. For line-based parsers' `parse_stream`.
@@ -790,22 +651,4 @@ pub fn stream_lines(
             f(line, out)?;
         }
     }
-}
-
-/// Read IntelMQ parameters from a JSON file (`--params`).
-pub fn read_params(path: &str) -> anyhow::Result<Params> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
-    match serde_json::from_str::<Value>(&text)? {
-        Value::Object(m) => Ok(m),
-        _ => anyhow::bail!("{path}: parameters must be a JSON object"),
-    }
-}
-
-/// `KEY=VALUE` parameters; the value is JSON when it parses, else a string.
-pub fn parse_param(s: &str) -> Result<(String, Value), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))?;
-    let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
-    Ok((k.to_string(), v))
 }

@@ -5,7 +5,7 @@
 use super::pyjson::{emit_partial, has, item, report_raw};
 use super::{feedio, Params, Parser, Records};
 use crate::message::{Add, FieldError, Message};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use crate::timeparse;
 use serde_json::Value;
 

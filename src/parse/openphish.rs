@@ -4,7 +4,7 @@
 use super::feedio;
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 
 pub struct OpenPhish;
 

@@ -3,8 +3,8 @@
 use super::util_feeds::{feed_time, reject, soft};
 use super::{Params, Parser, Records};
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
-use crate::stream::Fail;
 use serde_json::Value;
 
 pub struct PhishTank;

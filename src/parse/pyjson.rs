@@ -4,8 +4,8 @@
 
 use super::Records;
 use crate::message::Message;
+use crate::pipeline::Fail;
 use crate::pyfmt::{py_json_dumps, py_repr};
-use crate::stream::Fail;
 use serde_json::Value;
 
 pub use crate::pyfmt::py_truthy as truthy;

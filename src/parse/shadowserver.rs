@@ -18,7 +18,7 @@ use super::shadowserver_schema::{self, ReportType, Schema};
 use super::{feedio, Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use regex::Regex;
 use serde_json::Value;
 use std::collections::HashMap;

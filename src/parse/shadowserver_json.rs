@@ -16,8 +16,8 @@ use super::shadowserver::Select;
 use super::shadowserver_map::{map_row, Ctx, Row};
 use super::stream_json::ArrayItems;
 use super::{Params, Parser, Records};
+use crate::pipeline::Fail;
 use crate::pyfmt::py_json_dumps;
-use crate::stream::Fail;
 use serde_json::{Map, Value};
 use std::io::BufRead;
 

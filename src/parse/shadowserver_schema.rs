@@ -255,7 +255,7 @@ pub fn load(p: &Params) -> Result<Schema> {
         return Ok(Schema::test_schema());
     }
     if p.get("auto_update").is_some_and(truthy) {
-        crate::stream::eprintln_safe(&format!(
+        crate::pipeline::eprintln_safe(&format!(
             "imq-parse: note: auto_update is not done while parsing; run {UPDATE_COMMAND} (e.g. daily)"
         ));
     }
@@ -311,7 +311,7 @@ pub fn install(data: &[u8], dest: &Path) -> Result<Installed> {
     let schema = Schema::check_installable(text)?;
     let unknown = schema.unknown_functions();
     if !unknown.is_empty() {
-        crate::stream::eprintln_safe(&format!(
+        crate::pipeline::eprintln_safe(&format!(
             "imq-parse: warning: the schema uses conversion functions imq does not know: {}",
             unknown.join(", ")
         ));

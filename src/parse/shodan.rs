@@ -9,8 +9,8 @@
 use super::{Params, Parser, Records};
 use crate::harmonization::{self, FieldType};
 use crate::message::{Add, Message};
+use crate::pipeline::Fail;
 use crate::pyfmt::py_str;
-use crate::stream::Fail;
 use serde_json::{Map, Value};
 
 /// Where a banner key goes: a field, or a nested object mapped further.

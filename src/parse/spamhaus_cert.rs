@@ -6,7 +6,7 @@ use super::feedio;
 use super::util_feeds::{from_epoch, reject, soft};
 use super::{Params, Parser, Records};
 use crate::message::{Add, Message};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::Value;
 
 pub struct SpamhausCert;

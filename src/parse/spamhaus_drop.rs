@@ -17,7 +17,7 @@ use super::feedio;
 use super::util_feeds::{from_epoch, iso_or_text, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use serde_json::{json, Value};
 
 pub struct SpamhausDrop;

@@ -15,7 +15,7 @@
 use super::htmldom::unescape;
 use super::util_feeds::reject;
 use super::{Params, Parser, Records};
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 
 #[derive(Default)]
 pub struct Threatminer {

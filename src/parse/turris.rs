@@ -5,7 +5,7 @@ use super::feedio::CsvOpts;
 use super::util_feeds::{csv_dict, reject, DictRow};
 use super::{Params, Parser, Records};
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 
 pub struct Turris;
 

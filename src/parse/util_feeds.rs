@@ -6,7 +6,7 @@
 //! anything else falls back to the harmonization's own DateTime sanitation.
 
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 use crate::timeparse;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;

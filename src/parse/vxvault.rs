@@ -6,7 +6,7 @@ use super::util_feeds::{feed_time, reject, soft};
 use super::{Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::Message;
-use crate::stream::Fail;
+use crate::pipeline::Fail;
 
 pub struct VxVault;
 

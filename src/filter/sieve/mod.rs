@@ -11,8 +11,8 @@ pub mod parser;
 use super::cond::{var, Cache, Cond, Operand, Vars};
 use super::value::{parse_relative, read_time};
 use crate::message::{Add, Message};
+use crate::pipeline::Fail;
 use crate::pyfmt::py_str;
-use crate::stream::Fail;
 use crate::timeparse::to_iso;
 use serde_json::Value;
 

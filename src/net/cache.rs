@@ -3,8 +3,8 @@
 //! cache IntelMQ's experts use (same key layout, so a cache can be shared with
 //! running IntelMQ bots).
 
-use super::{num_param, str_param};
 use crate::enrich::Params;
+use crate::params;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -103,20 +103,20 @@ impl Cache {
     /// cache is in-process. A Redis that cannot be reached is an error here,
     /// before any event is read.
     pub fn from_params(p: &Params, default_db: i64, default_ttl: f64) -> anyhow::Result<Cache> {
-        let ttl = num_param(p, "redis_cache_ttl", default_ttl)?;
+        let ttl = params::number(p, "redis_cache_ttl", default_ttl)?;
         let ttl = Duration::from_secs_f64(ttl.max(0.0));
-        let prefix = str_param(p, "cache_key_prefix")
+        let prefix = params::text(p, "cache_key_prefix")
             .map(|s| s.into_owned())
             .unwrap_or_default();
-        let store = match str_param(p, "redis_cache_host") {
+        let store = match params::text(p, "redis_cache_host") {
             Some(host) if !host.is_empty() => {
-                let db = num_param(p, "redis_cache_db", default_db as f64)? as i64;
-                let port = num_param(p, "redis_cache_port", 6379.0)? as u16;
-                let password = str_param(p, "redis_cache_password");
+                let db = params::number(p, "redis_cache_db", default_db as f64)? as i64;
+                let port = params::number(p, "redis_cache_port", 6379.0)? as u16;
+                let password = params::text(p, "redis_cache_password");
                 Store::Redis(connect_redis(&host, port, db, password.as_deref())?)
             }
             _ => {
-                let size = num_param(p, "cache_size", DEFAULT_SIZE as f64)?;
+                let size = params::number(p, "cache_size", DEFAULT_SIZE as f64)?;
                 Store::Mem(Lru::new(size as usize))
             }
         };
