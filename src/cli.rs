@@ -267,12 +267,14 @@ pub fn run_stage(
         max_line: common.max_line_bytes,
         from_dump: common.from_dump,
     };
-    let mut source: Box<dyn transport::Source> = match input {
-        Input::Uris(_) => transport::open_source(&ends)?,
-        Input::RawFeeds(files, fields) => Box::new(transport::raw::RawReports::new(files, fields)),
-        Input::Source(s) => s,
+    let (mut source, mut sink): (Box<dyn transport::Source>, _) = match input {
+        Input::Uris(_) => transport::open(&ends)?,
+        Input::RawFeeds(files, fields) => (
+            Box::new(transport::raw::RawReports::new(files, fields)),
+            transport::open_sink(&ends)?,
+        ),
+        Input::Source(s) => (s, transport::open_sink(&ends)?),
     };
-    let mut sink = transport::open_sink(&ends)?;
     let mut dumper = Dumper::new(tool, common.dump.clone());
     let mut log = Log::new(tool, common.quiet, common.verbose);
     let stderr_tty = io::stderr().is_terminal();

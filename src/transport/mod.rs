@@ -24,6 +24,7 @@
 pub mod dump;
 pub mod line;
 pub mod raw;
+pub mod redis;
 mod route;
 
 use anyhow::Result;
@@ -117,8 +118,12 @@ pub enum Scheme {
 
 impl Scheme {
     pub fn of(uri: &str) -> Scheme {
-        let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-        if lower.starts_with("redis://") || lower.starts_with("unix://") {
+        let lower = uri.get(..13).unwrap_or(uri).to_ascii_lowercase();
+        if lower.starts_with("redis://")
+            || lower.starts_with("rediss://")
+            || lower.starts_with("redis+unix://")
+            || lower.starts_with("unix://")
+        {
             Scheme::Redis
         } else if lower.starts_with("amqp://") || lower.starts_with("amqps://") {
             Scheme::Amqp
@@ -130,12 +135,18 @@ impl Scheme {
 
 /// Open the source of a run.
 pub fn open_source(e: &Endpoints) -> Result<Box<dyn Source>> {
+    Ok(open_source_joinable(e)?.0)
+}
+
+/// The source, and what a sink on the same Redis server needs to join its
+/// commit.
+fn open_source_joinable(e: &Endpoints) -> Result<(Box<dyn Source>, Option<redis::Join>)> {
     let inputs = if e.inputs.is_empty() {
         vec!["-".to_string()]
     } else {
         e.inputs.clone()
     };
-    let src: Box<dyn Source> = match inputs
+    let (src, join): (Box<dyn Source>, _) = match inputs
         .iter()
         .map(|i| Scheme::of(i))
         .find(|s| *s != Scheme::Line)
@@ -143,7 +154,16 @@ pub fn open_source(e: &Endpoints) -> Result<Box<dyn Source>> {
         None => {
             let s = line::LineSource::new(inputs, e.max_line);
             s.check()?;
-            Box::new(s)
+            (Box::new(s), None)
+        }
+        Some(_) if inputs.len() > 1 => anyhow::bail!(
+            "a queue is read on its own (one -i per process): {}",
+            mask(&inputs.join(" "))
+        ),
+        Some(Scheme::Redis) => {
+            let s = redis::RedisSource::open(&inputs[0])?;
+            let join = s.join();
+            (Box::new(s), Some(join))
         }
         Some(s) => anyhow::bail!(
             "{s:?} inputs are not available yet: {}",
@@ -151,47 +171,92 @@ pub fn open_source(e: &Endpoints) -> Result<Box<dyn Source>> {
         ),
     };
     Ok(if e.from_dump {
-        Box::new(dump::Replay::new(src))
+        (Box::new(dump::Replay::new(src)), join)
     } else {
-        src
+        (src, join)
     })
 }
 
 /// Open the sink of a run: the `_default` output and every routed path.
 pub fn open_sink(e: &Endpoints) -> Result<Box<dyn Sink>> {
+    open_sink_joined(e, None)
+}
+
+/// The sink; with `join`, Redis destinations on the source's server hand their
+/// output to the source's acknowledgement (one MULTI/EXEC for output and ack),
+/// but only when every destination can: otherwise an ack could run before the
+/// other destinations confirmed.
+fn open_sink_joined(e: &Endpoints, join: Option<&redis::Join>) -> Result<Box<dyn Sink>> {
     let Some(output) = &e.output else {
         if let Some((p, _)) = e.routes.first() {
             anyhow::bail!("this tool delivers by itself: no --path {p} possible");
         }
         return Ok(Box::new(NoSink));
     };
+    let join = join.filter(|j| {
+        std::iter::once(output)
+            .chain(e.routes.iter().map(|(_, u)| u))
+            .all(|u| Scheme::of(u) == Scheme::Redis && j.accepts(u))
+    });
     let mut r = route::Router::new();
-    r.add("_default", open_one(output, e)?);
+    r.add("_default", open_one(output, e, join)?);
     for (path, uri) in &e.routes {
-        r.add(path, open_one(uri, e)?);
+        r.add(path, open_one(uri, e, join)?);
     }
     Ok(r.finish())
 }
 
 /// One destination.
-fn open_one(uri: &str, e: &Endpoints) -> Result<Box<dyn Sink>> {
+fn open_one(uri: &str, e: &Endpoints, join: Option<&redis::Join>) -> Result<Box<dyn Sink>> {
     match Scheme::of(uri) {
         Scheme::Line => Ok(Box::new(line::LineSink::new(line::open_writer(
             uri,
             e.line_buffered,
         )?))),
+        Scheme::Redis => Ok(Box::new(match join {
+            Some(j) => redis::RedisSink::joined(uri, j)?,
+            None => redis::RedisSink::open(uri)?,
+        })),
         s => anyhow::bail!("{s:?} outputs are not available yet: {}", mask(uri)),
     }
 }
 
-/// Open both ends of a run.
+/// Open both ends of a run, joined when they can be: a Redis source and Redis
+/// destinations on the same server commit in one transaction.
 pub fn open(e: &Endpoints) -> Result<(Box<dyn Source>, Box<dyn Sink>)> {
-    Ok((open_source(e)?, open_sink(e)?))
+    let (src, join) = open_source_joinable(e)?;
+    Ok((src, open_sink_joined(e, join.as_ref())?))
 }
 
 /// A URI (or any text holding URIs) with the password of every `user:pass@`
-/// replaced by `***`, for messages and logs.
+/// (and of `pass=` / `password=` query parameters) replaced by `***`, for
+/// messages and logs.
 pub fn mask(text: &str) -> String {
+    mask_query(&mask_authority(text))
+}
+
+fn mask_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let hit = ["?pass=", "&pass=", "?password=", "&password="]
+            .iter()
+            .filter_map(|k| rest.find(k).map(|i| (i, k.len())))
+            .min();
+        let Some((i, n)) = hit else { break };
+        out.push_str(&rest[..i + n]);
+        out.push_str("***");
+        let tail = &rest[i + n..];
+        let end = tail
+            .find(|c: char| c == '&' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn mask_authority(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {
@@ -238,6 +303,14 @@ mod tests {
             "cannot reach amqp://guest:***@host/%2f/q: refused"
         );
         assert_eq!(mask("redis://pw@h/2/q"), "redis://***@h/2/q");
+        assert_eq!(
+            mask("redis+unix://:pw@/run/r.sock?db=2&queue=q"),
+            "redis+unix://:***@/run/r.sock?db=2&queue=q"
+        );
+        assert_eq!(
+            mask("unix:///r.sock?pass=x1&queue=q and ?password=y"),
+            "unix:///r.sock?pass=***&queue=q and ?password=***"
+        );
         assert_eq!(mask("file.ndjson"), "file.ndjson");
         assert_eq!(mask("http://h/a@b"), "http://h/a@b");
     }
@@ -246,6 +319,8 @@ mod tests {
     fn schemes() {
         assert_eq!(Scheme::of("REDIS://h/2/q"), Scheme::Redis);
         assert_eq!(Scheme::of("amqp://h/%2f/q"), Scheme::Amqp);
+        assert_eq!(Scheme::of("redis+unix:///r.sock?queue=q"), Scheme::Redis);
+        assert_eq!(Scheme::of("unix:///r.sock?queue=q"), Scheme::Redis);
         assert_eq!(Scheme::of("-"), Scheme::Line);
         assert_eq!(Scheme::of("out.ndjson"), Scheme::Line);
     }
