@@ -165,7 +165,7 @@ fn repr_str(s: &str, out: &mut String) {
 /// others (controls, format characters, separators other than space, private use,
 /// unassigned). The ranges come from Python itself (data/py_unprintable.txt,
 /// scripts/oracle/gen_unprintable.py).
-fn is_printable(c: char) -> bool {
+pub fn is_printable(c: char) -> bool {
     use std::sync::OnceLock;
     static RANGES: OnceLock<Vec<(u32, u32)>> = OnceLock::new();
     let ranges = RANGES.get_or_init(|| {

@@ -14,8 +14,24 @@ const TOOL: &str = "imq-output";
 #[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Output kind (see --list)
-    #[arg(value_name = "OUTPUT", required_unless_present_any = ["list", "generate"])]
+    #[arg(value_name = "OUTPUT", required_unless_present_any = ["list", "generate", "intelmq"])]
     kind: Option<String>,
+
+    /// Run the output equivalent to this IntelMQ module (with --params)
+    #[arg(long, value_name = "MODULE", conflicts_with = "kind")]
+    intelmq: Option<String>,
+
+    /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
+    #[arg(long, value_name = "FILE.json")]
+    params: Option<String>,
+
+    /// Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = imq::params::parse_kv)]
+    param: Vec<(String, serde_json::Value)>,
+
+    /// The IntelMQ bot id (names state where IntelMQ does, e.g. Redis keys)
+    #[arg(long, value_name = "ID")]
+    bot_id: Option<String>,
 
     /// Where to write (a file; default stdout)
     #[arg(short, long, value_name = "FILE")]
@@ -48,7 +64,10 @@ Examples:
   imq-output csv --fields time.source,source.ip,classification.type < events.ndjson > events.csv
 
   # append events to an NDJSON archive
-  imq-output json --target archive.ndjson < events.ndjson",
+  imq-output json --target archive.ndjson < events.ndjson
+
+  # an IntelMQ runtime.yaml entry, unchanged
+  imq-output --intelmq intelmq.bots.outputs.redis.output --params params.json < events.ndjson",
     imq::exit_status_help!()
 );
 
@@ -62,14 +81,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    let kind = cli.kind.as_deref().unwrap_or_default();
+    let kind = cli
+        .kind
+        .as_deref()
+        .or(cli.intelmq.as_deref())
+        .unwrap_or_default();
     let entry = output::find(kind)
         .ok_or_else(|| anyhow::anyhow!("unknown output {kind:?} (imq-output --list shows them)"))?;
+    let mut params = match &cli.params {
+        Some(p) => imq::params::read_file(p)?,
+        None => imq::params::Params::new(),
+    };
+    params.extend(cli.param.iter().cloned());
     let opts = OutputOpts {
         target: cli.target.clone().or(cli.common.output.clone()),
         fields: cli.fields.clone(),
         line_buffered: cli.common.line_buffered,
         no_header: cli.no_header,
+        params,
+        bot_id: cli.bot_id.clone(),
     };
     let mut stage = OutputStage::new((entry.build)(&opts)?);
     let inputs = cli::inputs(&cli.common, &cli.files);

@@ -4,8 +4,19 @@
 //! [`REGISTRY`]. The shared [`OutputStage`] counts what was delivered and commits
 //! the output at every batch boundary.
 
+pub mod atomic;
+pub mod blocklist;
+pub mod bro_file;
 pub mod csv;
+pub mod elasticsearch;
+pub mod export;
 pub mod ndjson;
+pub mod redis;
+pub mod retry;
+pub mod rpz_file;
+pub mod splunk;
+pub mod tcp;
+pub mod udp;
 
 use crate::message::Message;
 use crate::pipeline::{Emit, Fail, Stage};
@@ -35,6 +46,10 @@ pub struct OutputOpts {
     pub fields: Vec<String>,
     pub line_buffered: bool,
     pub no_header: bool,
+    /// Parameters (IntelMQ's names): `--params FILE` and `-p KEY=VALUE`.
+    pub params: crate::params::Params,
+    /// `--bot-id`: names state where IntelMQ does (Redis keys).
+    pub bot_id: Option<String>,
 }
 
 pub struct Entry {
@@ -46,16 +61,64 @@ pub struct Entry {
 
 pub const REGISTRY: &[Entry] = &[
     Entry {
+        name: "blocklist",
+        intelmq: "",
+        description: "deduplicated sorted IPs/networks, domains or URLs (plain, csv, nftables, ipset), replaced atomically",
+        build: blocklist::build,
+    },
+    Entry {
+        name: "bro_file",
+        intelmq: "intelmq.bots.outputs.bro_file.output",
+        description: "Zeek (Bro) intel file of IPs, domains and URLs",
+        build: bro_file::build,
+    },
+    Entry {
         name: "csv",
         intelmq: "",
         description: "CSV with a header row; --fields chooses the columns",
         build: csv::build,
     },
     Entry {
+        name: "elasticsearch",
+        intelmq: "intelmq.bots.outputs.elasticsearch.output",
+        description: "Elasticsearch/OpenSearch through the bulk API, per-document errors dumped",
+        build: elasticsearch::build,
+    },
+    Entry {
         name: "json",
         intelmq: "intelmq.bots.outputs.file.output",
         description: "events as NDJSON (IntelMQ's file output)",
         build: ndjson::build,
+    },
+    Entry {
+        name: "redis",
+        intelmq: "intelmq.bots.outputs.redis.output",
+        description: "LPUSH of the event JSON to a Redis list (readable as an IntelMQ queue)",
+        build: redis::build,
+    },
+    Entry {
+        name: "rpz_file",
+        intelmq: "intelmq.bots.outputs.rpz_file.output",
+        description: "DNS Response Policy Zone of the events' domains",
+        build: rpz_file::build,
+    },
+    Entry {
+        name: "splunk",
+        intelmq: "",
+        description: "Splunk HTTP Event Collector, batches, refused events dumped",
+        build: splunk::build,
+    },
+    Entry {
+        name: "tcp",
+        intelmq: "intelmq.bots.outputs.tcp.output",
+        description: "JSON over TCP, length-prefixed or separated, IntelMQ's Ok handshake",
+        build: tcp::build,
+    },
+    Entry {
+        name: "udp",
+        intelmq: "intelmq.bots.outputs.udp.output",
+        description: "one datagram per event, json or delimited (syslog)",
+        build: udp::build,
     },
 ];
 
@@ -108,8 +171,23 @@ impl Stage for OutputStage {
     }
 
     fn commit(&mut self, out: &mut Emit) -> Result<(), Fail> {
-        let refused = self.output.commit()?;
         let n = self.ends.len() as u64;
+        let refused = match self.output.commit() {
+            Ok(r) => r,
+            Err(e) => {
+                // Say what was not delivered: this batch (its input lines).
+                let span = match (self.ends.first(), self.ends.last()) {
+                    (Some(a), Some(b)) => format!(
+                        ", {} line {} to {} line {}",
+                        self.inputs[a.1 as usize], a.2, self.inputs[b.1 as usize], b.2
+                    ),
+                    _ => String::new(),
+                };
+                return Err(Fail::Fatal(
+                    e.context(format!("{n} events not delivered{span}")),
+                ));
+            }
+        };
         for (i, reason) in &refused {
             let Some(&(end, input, line)) = self.ends.get(*i) else {
                 continue;

@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod search;
 
 use serde_json::{Map, Value};
 use std::io::Write;
