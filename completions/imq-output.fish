@@ -1,3 +1,7 @@
+complete -c imq-output -l intelmq -d 'Run the output equivalent to this IntelMQ module (with --params)' -r
+complete -c imq-output -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-output -s p -l param -d 'Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)' -r
+complete -c imq-output -l bot-id -d 'The IntelMQ bot id (names state where IntelMQ does, e.g. Redis keys)' -r
 complete -c imq-output -s t -l target -d 'Where to write (a file; default stdout)' -r
 complete -c imq-output -s f -l fields -d 'Columns for csv, comma-separated' -r
 complete -c imq-output -s i -l input -d 'Read input from URI: a file, \'-\' (stdin), or a queue (as for -o); repeatable; default stdin' -r
