@@ -383,3 +383,62 @@ fn broker_restart_mid_run_loses_nothing() {
     );
     assert_exactly_once(&counts(&mut c, &q.name("out")), n);
 }
+
+#[test]
+fn unix_socket_uris() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("redis.sock");
+    let mut server = Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--unixsocket",
+        ])
+        .arg(&sock)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(20, "the socket", || sock.exists());
+    let client = redis::Client::open(format!("redis+unix://{}?db={DB}", sock.display())).unwrap();
+    let mut c = client.get_connection().unwrap();
+    fill(&mut c, "in", 0, 500);
+    let i = format!("redis+unix://{}?db={DB}&queue=in", sock.display());
+    let o = format!("unix://{}?queue=out&db={DB}", sock.display());
+    let mut s = stage(dir.path(), "a", &i, &o);
+    wait_for(60, "the stage", || {
+        llen(&mut c, "out") >= 500 && llen(&mut c, "in-internal") == 0
+    });
+    sigterm(&s);
+    assert_eq!(wait_exit(&mut s, 20), Some(0), "{}", log(dir.path(), "a"));
+    assert_exactly_once(&counts(&mut c, "out"), 500);
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn passwords_never_appear_in_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    // This Redis has no password: AUTH fails, which is fatal (exit 2).
+    let uri = "redis://:t0psecret@127.0.0.1:6379/11/imq-test-pw";
+    let mut s = stage(dir.path(), "a", uri, "-");
+    assert_eq!(wait_exit(&mut s, 20), Some(2));
+    let l = log(dir.path(), "a");
+    assert!(
+        l.contains("redis://:***@127.0.0.1:6379/11/imq-test-pw"),
+        "{l}"
+    );
+    assert!(!l.contains("t0psecret"), "{l}");
+    // Nothing listens on port 1: the stage keeps reconnecting, and says so.
+    let mut s = stage(dir.path(), "b", "redis://:t0psecret@127.0.0.1:1/2/q", "-");
+    wait_for(20, "the reconnection message", || {
+        log(dir.path(), "b").contains("reconnecting")
+    });
+    sigterm(&s);
+    let _ = wait_exit(&mut s, 30);
+    let l = log(dir.path(), "b");
+    assert!(!l.contains("t0psecret"), "{l}");
+}
