@@ -318,3 +318,85 @@ fn splunk_bad_token_stops_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
 }
+
+#[test]
+fn restapi_per_event_as_intelmq_and_batches() {
+    let s = SearchServer::start(State::default());
+    s.state.lock().unwrap().fail_next.extend([503]);
+    let d = tempfile::tempdir().unwrap();
+    let params = d.path().join("p.json");
+    std::fs::write(
+        &params,
+        json!({"host": format!("{}/rest", s.url()), "auth_type": "http_header",
+               "auth_token_name": "Authorization", "auth_token": "Bearer s3cret",
+               "hierarchical_output": true, "retry_seconds": 20})
+        .to_string(),
+    )
+    .unwrap();
+    let input = events(5, |i| {
+        if i == 2 {
+            r#","extra.reject":1"#.into()
+        } else {
+            String::new()
+        }
+    });
+    let out = output(
+        d.path(),
+        &[
+            "--intelmq",
+            "intelmq.bots.outputs.restapi.output",
+            "--params",
+            params.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        let st = s.state.lock().unwrap();
+        assert_eq!(st.rest.len(), 4);
+        assert_eq!(st.rest[0].0.as_deref(), Some("Bearer s3cret"));
+        assert_eq!(
+            st.rest[0].1,
+            json!({"feed": {"name": "F"}, "source": {"ip": "192.0.2.0"}, "time": {"source": "2024-03-01T10:00:00+00:00"}, "raw": "eA=="})
+        );
+    }
+    let dump = dumped(d.path());
+    assert_eq!(dump.len(), 1);
+    assert_eq!(dump[0]["line"], 3);
+    assert!(dump[0]["error"].as_str().unwrap().contains("HTTP 422"));
+
+    // Batches: JSON arrays; the refused event found by posting its batch one by one.
+    let d = tempfile::tempdir().unwrap();
+    let input = events(250, |i| {
+        if i == 120 {
+            r#","extra.reject":1"#.into()
+        } else {
+            String::new()
+        }
+    });
+    let url = format!("host={}/rest", s.url());
+    let out = output(
+        d.path(),
+        &["restapi", "-p", &url, "-p", "batch_size=100"],
+        &input,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let st = s.state.lock().unwrap();
+    let posted: usize = st.rest[4..]
+        .iter()
+        .map(|(_, v)| v.as_array().map_or(1, Vec::len))
+        .sum();
+    assert_eq!(posted, 249);
+    assert!(st.rest[4].1.is_array());
+    assert_eq!(dumped(d.path())[0]["line"], 121);
+}

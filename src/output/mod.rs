@@ -12,6 +12,7 @@ pub mod elasticsearch;
 pub mod export;
 pub mod ndjson;
 pub mod redis;
+pub mod restapi;
 pub mod retry;
 pub mod rpz_file;
 pub mod splunk;
@@ -95,6 +96,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.outputs.redis.output",
         description: "LPUSH of the event JSON to a Redis list (readable as an IntelMQ queue)",
         build: redis::build,
+    },
+    Entry {
+        name: "restapi",
+        intelmq: "intelmq.bots.outputs.restapi.output",
+        description: "HTTP POST of each event (or of JSON arrays of events), auth header or basic auth",
+        build: restapi::build,
     },
     Entry {
         name: "rpz_file",

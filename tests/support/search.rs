@@ -34,6 +34,8 @@ pub struct State {
     /// Count documents without keeping them (the bench).
     pub count_only: bool,
     pub counted: u64,
+    /// Bodies posted to `/rest` (restapi): (authorization header, body).
+    pub rest: Vec<(Option<String>, Value)>,
     /// The HEC token; requests without it get 401.
     pub hec_token: String,
 }
@@ -92,6 +94,7 @@ impl SearchServer {
 }
 
 fn serve(conn: TcpStream, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
+    let _ = conn.set_nodelay(true);
     let mut out = conn.try_clone().unwrap();
     let mut r = BufReader::with_capacity(1 << 16, conn);
     let mut body = Vec::new();
@@ -208,6 +211,26 @@ fn handle(
             }
             (200, j(json!({"acknowledged": true, "index": name})))
         }
+        ("POST", "/rest") => {
+            if let Some(s) = st.fail_next.pop_front() {
+                return (s, b"busy".to_vec());
+            }
+            let Ok(v) = serde_json::from_slice::<Value>(body) else {
+                return (400, b"not JSON".to_vec());
+            };
+            let bad =
+                |e: &Value| e.get("extra.reject").is_some() || e.pointer("/extra/reject").is_some();
+            let refused = match &v {
+                Value::Array(a) => a.iter().any(bad),
+                e => bad(e),
+            };
+            if refused {
+                return (422, b"extra.reject is not accepted".to_vec());
+            }
+            st.rest.push((auth, v));
+            (201, Vec::new())
+        }
+        ("GET", "/_count") => (200, j(json!({"count": st.counted + st.docs.len() as u64}))),
         _ => (404, j(json!({"error": "no handler"}))),
     }
 }
