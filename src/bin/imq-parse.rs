@@ -226,9 +226,14 @@ fn list_feeds() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reports or raw feed data? Peek at the first input: a file's first 64 KiB, or
+/// Reports or raw feed data? A queue holds reports; otherwise peek at the first input: a file's first 64 KiB, or
 /// what stdin's own buffer holds (peeking there consumes nothing).
 fn inputs_hold_reports(inputs: &[String]) -> bool {
+    use imq::transport::Scheme;
+    // A queue holds messages: IntelMQ's reports.
+    if inputs.iter().any(|i| Scheme::of(i) != Scheme::Line) {
+        return true;
+    }
     match inputs.first().map(String::as_str).unwrap_or("-") {
         "-" => {
             use std::io::BufRead;
