@@ -267,6 +267,16 @@ pub fn run_stage(
         max_line: common.max_line_bytes,
         from_dump: common.from_dump,
     };
+    let mut dumper = Dumper::new(tool, common.dump.clone());
+    if !matches!(input, Input::Source(_)) {
+        let stdin = ["-".to_string()];
+        let read = if ends.inputs.is_empty() {
+            &stdin[..]
+        } else {
+            &ends.inputs[..]
+        };
+        refuse_dump_as_input(read, dumper.path())?;
+    }
     let (mut source, mut sink): (Box<dyn transport::Source>, _) = match input {
         Input::Uris(_) => transport::open(&ends)?,
         Input::RawFeeds(files, fields) => (
@@ -275,12 +285,13 @@ pub fn run_stage(
         ),
         Input::Source(s) => (s, transport::open_sink(&ends)?),
     };
-    let mut dumper = Dumper::new(tool, common.dump.clone());
     let mut log = Log::new(tool, common.quiet, common.verbose);
     let stderr_tty = io::stderr().is_terminal();
     let opts = RunOpts {
         strict: common.strict,
-        progress: stderr_tty && !common.quiet,
+        // Only the last tool of a pipeline draws its progress line: several
+        // tools drawing on one terminal would overwrite each other's line.
+        progress: stderr_tty && !common.quiet && !transport::line::stdout_is_pipe(),
         stats: common
             .stats
             .clone()
@@ -329,6 +340,35 @@ pub fn run_stage(
     })
 }
 
+/// A tool reading its own dump would append what it rejects to the file it reads
+/// and never reach its end (`--from-dump -i imq-enrich.dump.ndjson`): refuse it
+/// before reading anything. The same file is the same device and inode, whatever
+/// the path says.
+pub fn refuse_dump_as_input(inputs: &[String], dump: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(d) = std::fs::metadata(dump) else {
+        return Ok(()); // not there yet: no input can be it
+    };
+    for i in inputs {
+        let path = if i == "-" {
+            "/proc/self/fd/0"
+        } else {
+            i.as_str()
+        };
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.dev() == d.dev() && m.ino() == d.ino() {
+                anyhow::bail!(
+                    "input {i} is the dump this run writes to ({}): give --dump NEW-FILE \
+                     (or move the dump away first) so that lines rejected again do not \
+                     feed the run forever",
+                    dump.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Parse `NAME=URI` pairs of `--path`.
 pub fn parse_route(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
@@ -354,11 +394,26 @@ pub fn split_own_flags(cmd: &clap::Command, args: &[String]) -> (Vec<String>, Ve
             cmd.get_arguments()
                 .find(|x| x.get_long() == Some(name))
                 .map(|x| (x, long.contains('=')))
-        } else if a.len() == 2 && a.starts_with('-') {
-            let c = a.chars().nth(1).unwrap_or(' ');
-            cmd.get_arguments()
-                .find(|x| x.get_short() == Some(c))
-                .map(|x| (x, false))
+        } else if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.is_empty()) {
+            // `-v`, `-vv`, `-qi FILE`, `-iFILE`: short flags of the tool's own,
+            // clustered as getopt allows; the cluster is the tool's only when
+            // every letter up to one taking a value is one of its flags.
+            let mut last = None;
+            let mut ok = true;
+            for (at, c) in cluster.char_indices() {
+                match cmd.get_arguments().find(|x| x.get_short() == Some(c)) {
+                    Some(x) if takes_value(x) => {
+                        last = Some((x, at + c.len_utf8() < cluster.len()));
+                        break;
+                    }
+                    Some(x) => last = Some((x, true)),
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            last.filter(|_| ok)
         } else {
             None
         };

@@ -35,6 +35,13 @@ pub struct Dumper {
     buf: Vec<u8>,
 }
 
+/// The most bytes of one rejected input a dump record holds (`raw` is then a
+/// prefix, with `"length"` the full size and `"truncated": true`).
+pub const MAX_RAW: usize = 1 << 20;
+
+/// The most characters of a reason a dump record holds.
+const MAX_ERROR: usize = 4096;
+
 /// The default dump path of a tool.
 pub fn default_path(tool: &str) -> PathBuf {
     let name = format!("{tool}.dump.ndjson");
@@ -100,12 +107,34 @@ impl Dumper {
         if let Some(n) = r.record {
             m.insert("record".into(), Value::from(n));
         }
-        m.insert("error".into(), Value::String(r.error.into()));
-        match std::str::from_utf8(r.bytes) {
+        // Reasons quote values; a huge value must not make a huge reason.
+        let error = match r.error.char_indices().nth(MAX_ERROR) {
+            Some((cut, _)) => format!("{}... ({} bytes)", &r.error[..cut], r.error.len()),
+            None => r.error.to_string(),
+        };
+        m.insert("error".into(), Value::String(error));
+        // A huge rejected input (a line over the limit, a whole feed) keeps a
+        // bounded prefix and its length: the dump must not grow by copies of
+        // what was too big to process.
+        let bytes = if r.bytes.len() > MAX_RAW {
+            m.insert("length".into(), Value::from(r.bytes.len()));
+            m.insert("truncated".into(), Value::Bool(true));
+            let mut cut = MAX_RAW;
+            if let Err(e) = std::str::from_utf8(&r.bytes[..cut]) {
+                // Cut at a character boundary when the text is UTF-8 up to there.
+                if e.error_len().is_none() {
+                    cut = e.valid_up_to();
+                }
+            }
+            &r.bytes[..cut]
+        } else {
+            r.bytes
+        };
+        match std::str::from_utf8(bytes) {
             Ok(s) => m.insert("raw".into(), Value::String(s.into())),
             Err(_) => m.insert(
                 "raw_base64".into(),
-                Value::String(base64::engine::general_purpose::STANDARD.encode(r.bytes)),
+                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
             ),
         };
         self.buf.clear();
@@ -124,6 +153,12 @@ impl Dumper {
 /// `--from-dump`: `raw`, or `raw_base64` decoded.
 pub fn from_dump_line(line: &[u8]) -> Result<Vec<u8>, String> {
     let v: Value = serde_json::from_slice(line).map_err(|e| format!("not a dump record: {e}"))?;
+    if v.get("truncated").and_then(Value::as_bool) == Some(true) {
+        return Err(format!(
+            "the dump holds only the first bytes of this input ({} bytes): it cannot be replayed",
+            v.get("length").and_then(Value::as_u64).unwrap_or(0)
+        ));
+    }
     if let Some(s) = v.get("raw").and_then(Value::as_str) {
         return Ok(s.as_bytes().to_vec());
     }
@@ -133,4 +168,33 @@ pub fn from_dump_line(line: &[u8]) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("raw_base64: {e}"));
     }
     Err("not a dump record: no \"raw\" or \"raw_base64\"".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_input_keeps_a_bounded_prefix_and_its_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.ndjson");
+        let mut d = Dumper::new("imq-test", Some(path.clone()));
+        let big = "é".repeat(MAX_RAW); // 2 bytes each: the cut falls inside one
+        d.write(&Rejected {
+            input: "x",
+            line: 1,
+            record: None,
+            error: "too long",
+            bytes: big.as_bytes(),
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.len() < MAX_RAW + 1000, "{}", text.len());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["length"], big.len());
+        assert_eq!(v["truncated"], true);
+        assert!(big.starts_with(v["raw"].as_str().unwrap()));
+        let err = from_dump_line(text.trim_end().as_bytes()).unwrap_err();
+        assert!(err.contains("cannot be replayed"), "{err}");
+    }
 }

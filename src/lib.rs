@@ -19,6 +19,7 @@ pub mod filter;
 pub mod harmonization;
 pub mod jsonscan;
 pub mod message;
+pub mod names;
 pub mod net;
 pub mod output;
 pub mod params;

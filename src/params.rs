@@ -13,7 +13,239 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 /// A bot's parameters: a JSON object, as in IntelMQ's runtime configuration.
-pub type Params = Map<String, Value>;
+///
+/// It remembers which names the component asked for (given or not), so that a
+/// parameter nobody reads — a typo such as `--datbase` or `-p overwrit=true` — is
+/// found at start-up ([`Params::unread`]) and the names asked for serve as "did
+/// you mean" suggestions.
+#[derive(Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Params {
+    map: Map<String, Value>,
+    #[serde(skip)]
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl Clone for Params {
+    fn clone(&self) -> Params {
+        Params {
+            map: self.map.clone(),
+            asked: std::sync::Mutex::new(self.asked_names()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.map.fmt(f)
+    }
+}
+
+impl PartialEq for Params {
+    fn eq(&self, o: &Params) -> bool {
+        self.map == o.map
+    }
+}
+
+impl std::ops::Deref for Params {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Map<String, Value> {
+        &self.map
+    }
+}
+
+impl std::ops::DerefMut for Params {
+    fn deref_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.map
+    }
+}
+
+impl From<Map<String, Value>> for Params {
+    fn from(map: Map<String, Value>) -> Params {
+        Params {
+            map,
+            asked: Default::default(),
+        }
+    }
+}
+
+impl FromIterator<(String, Value)> for Params {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(it: I) -> Params {
+        Params::from(it.into_iter().collect::<Map<String, Value>>())
+    }
+}
+
+impl IntoIterator for Params {
+    type Item = (String, Value);
+    type IntoIter = serde_json::map::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        self.map.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Params {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = serde_json::map::Iter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.map.iter()
+    }
+}
+
+/// Parameters every IntelMQ bot has (runtime.yaml), read by IntelMQ's `Bot`
+/// class rather than by the bot: never "unknown".
+const BOT_PARAMETERS: &[&str] = &[
+    "accuracy",
+    "bot_id",
+    "description",
+    "destination_pipeline_broker",
+    "destination_pipeline_db",
+    "destination_pipeline_host",
+    "destination_pipeline_password",
+    "destination_pipeline_port",
+    "destination_queues",
+    "enabled",
+    "error_dump_message",
+    "error_log_exception",
+    "error_log_message",
+    "error_max_retries",
+    "error_procedure",
+    "error_retry_delay",
+    "group",
+    "http_proxy",
+    "http_timeout_max_tries",
+    "http_timeout_sec",
+    "http_user_agent",
+    "http_verify_cert",
+    "https_proxy",
+    "instances_threads",
+    "load_balance",
+    "log_processed_messages_count",
+    "log_processed_messages_seconds",
+    "logging_handler",
+    "logging_level",
+    "logging_path",
+    "logging_syslog",
+    "module",
+    "name",
+    "process_manager",
+    "rate_limit",
+    "run_mode",
+    "source_pipeline_broker",
+    "source_pipeline_db",
+    "source_pipeline_host",
+    "source_pipeline_password",
+    "source_pipeline_port",
+    "source_queue",
+    "ssl_ca_certificate",
+    "statistics_database",
+    "statistics_host",
+    "statistics_password",
+    "statistics_port",
+];
+
+impl Params {
+    pub fn new() -> Params {
+        Params::default()
+    }
+
+    fn note(&self, key: &str) {
+        if let Ok(mut a) = self.asked.lock() {
+            if !a.iter().any(|k| k == key) {
+                a.push(key.to_string());
+            }
+        }
+    }
+
+    /// The value of a parameter (the name is remembered as one the component
+    /// knows).
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.note(key);
+        self.map.get(key)
+    }
+
+    /// The value of a parameter, without remembering the name (for checks).
+    pub fn map_get(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
+    /// Is the parameter given? (The name is remembered, as by [`Params::get`].)
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.note(key);
+        self.map.contains_key(key)
+    }
+
+    /// The names asked for so far.
+    pub fn asked_names(&self) -> Vec<String> {
+        self.asked.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// The parameters given that the component never asked for (after it was
+    /// built), each with the names it knows that come close. IntelMQ's generic
+    /// bot parameters are not counted.
+    pub fn unknown(&self) -> Vec<(String, Vec<String>)> {
+        let asked = self.asked_names();
+        self.map
+            .keys()
+            .filter(|k| !asked.iter().any(|a| a == *k) && !BOT_PARAMETERS.contains(&k.as_str()))
+            .map(|k| {
+                let close = crate::names::similar(k, asked.iter().map(String::as_str));
+                (k.clone(), close.into_iter().map(String::from).collect())
+            })
+            .collect()
+    }
+
+    /// [`Params::unknown`] as text: `"datbase"; did you mean "database"?`.
+    pub fn unread(&self) -> Vec<String> {
+        self.unknown()
+            .into_iter()
+            .map(|(k, close)| {
+                let close: Vec<String> = close.iter().map(|c| format!("{c:?}")).collect();
+                if close.is_empty() {
+                    format!("{k:?}")
+                } else {
+                    format!("{k:?} (did you mean {}?)", close.join(" or "))
+                }
+            })
+            .collect()
+    }
+
+    /// Fail when one of `given` (names from the command line) is a parameter
+    /// the component does not know; `style` writes a name as the user gave it
+    /// (`--name` for an expert's options, `name` for `-p`).
+    pub fn check_given(
+        &self,
+        what: &str,
+        given: &[String],
+        style: fn(&str) -> String,
+    ) -> Result<()> {
+        let bad: Vec<String> = self
+            .unknown()
+            .into_iter()
+            .filter(|(k, _)| given.iter().any(|g| g == k))
+            .map(|(k, close)| {
+                let close: Vec<String> = close.iter().map(|c| style(c)).collect();
+                if close.is_empty() {
+                    style(&k)
+                } else {
+                    format!("{} (did you mean {}?)", style(&k), close.join(" or "))
+                }
+            })
+            .collect();
+        if !bad.is_empty() {
+            bail!("{what}: unknown {}", bad.join(", "));
+        }
+        Ok(())
+    }
+
+    /// Fail when a parameter was given that the component does not know.
+    pub fn check_unread(&self, what: &str) -> Result<()> {
+        let bad = self.unread();
+        if !bad.is_empty() {
+            bail!("{what}: unknown parameter {}", bad.join(", "));
+        }
+        Ok(())
+    }
+}
 
 /// Default timeout of one network call, in seconds.
 pub const DEFAULT_TIMEOUT: f64 = 5.0;
@@ -22,7 +254,7 @@ pub const DEFAULT_TIMEOUT: f64 = 5.0;
 pub fn read_file(path: &str) -> Result<Params> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     match serde_json::from_str::<Value>(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))? {
-        Value::Object(m) => Ok(m),
+        Value::Object(m) => Ok(m.into()),
         _ => bail!("{path}: parameters must be a JSON object"),
     }
 }

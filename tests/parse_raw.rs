@@ -4,8 +4,14 @@
 use serde_json::Value;
 use std::process::{Command, Stdio};
 
+/// imq-parse with its default dump in a directory of the test run (never in the
+/// project root).
 fn parse_bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imq-parse"))
+    static DUMPS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DUMPS.get_or_init(|| tempfile::tempdir().unwrap());
+    let mut c = Command::new(env!("CARGO_BIN_EXE_imq-parse"));
+    c.env("IMQ_DUMP_DIR", dir.path()).env_remove("IMQ_DUMP");
+    c
 }
 
 fn events(out: &[u8]) -> Vec<serde_json::Map<String, Value>> {

@@ -20,7 +20,11 @@ fn data(name: &str) -> PathBuf {
 /// imq-parse with its own state directory and no proxy (only loopback is used).
 fn parse_bin(state: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_imq-parse"));
-    c.env("IMQ_STATE_DIR", state).env_remove("XDG_STATE_HOME");
+    // The default dump goes to the state directory, never the project root.
+    c.env("IMQ_STATE_DIR", state)
+        .env("IMQ_DUMP_DIR", state)
+        .env_remove("IMQ_DUMP")
+        .env_remove("XDG_STATE_HOME");
     for v in [
         "http_proxy",
         "HTTP_PROXY",

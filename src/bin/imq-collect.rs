@@ -70,9 +70,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut cli = cli;
     let mut meta = FeedMeta::default();
     if let Some(name) = &cli.feed {
-        let feed = imq::parse::feeds::find(name).ok_or_else(|| {
-            anyhow::anyhow!("unknown feed {name:?} (imq-parse --list-feeds shows them)")
-        })?;
+        let feed = imq::parse::feeds::find(name).ok_or_else(|| imq::parse::feeds::unknown(name))?;
         meta.fields.extend(feed.report_fields());
         // `imq-collect --feed NAME FILE`: the positional argument is a file.
         if let Some(c) = cli.collector.take() {

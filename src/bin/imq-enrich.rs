@@ -64,8 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     let mut experts = Vec::new();
     if let Some(module) = &cli.intelmq {
-        let entry = enrich::find(module)
-            .ok_or_else(|| anyhow::anyhow!("no expert for IntelMQ module {module:?}"))?;
+        let entry = enrich::find(module).ok_or_else(|| enrich::unknown(module))?;
         let params = match &cli.params {
             Some(p) => imq::params::read_file(p)?,
             None => enrich::Params::new(),
@@ -73,7 +72,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         experts.push((entry.build)(&params)?);
     }
     for (entry, params) in enrich::parse_chain(&cli.chain)? {
-        experts.push((entry.build)(&params)?);
+        let built = (entry.build)(&params);
+        // An option the expert never asked for is a typo: say so now (before
+        // what the typo may have caused, such as a database not found).
+        let given: Vec<String> = params.keys().cloned().collect();
+        params.check_given(&format!("expert {}", entry.name), &given, |k| {
+            format!("option --{}", k.replace('_', "-"))
+        })?;
+        experts.push(built?);
     }
     let mut stage = enrich::Chain { experts };
     let inputs = cli::inputs(&cli.common, &[]);

@@ -133,9 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut params = Params::new();
     let mut report_fields = Vec::new();
     let feed = match &cli.feed {
-        Some(f) => Some(parse::feeds::find(f).ok_or_else(|| {
-            anyhow::anyhow!("unknown feed {f:?} (imq-parse --list-feeds shows them)")
-        })?),
+        Some(f) => Some(parse::feeds::find(f).ok_or_else(|| imq::parse::feeds::unknown(f))?),
         None => None,
     };
     let name = if let Some(feed) = feed {
@@ -155,16 +153,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     } else {
         cli.parser.clone().unwrap_or_default()
     };
-    let entry = parse::find(&name)
-        .ok_or_else(|| anyhow::anyhow!("unknown parser {name:?} (imq-parse --list shows them)"))?;
+    let entry = parse::find(&name).ok_or_else(|| parse::unknown(&name))?;
     if let Some(p) = &cli.params {
         params.extend(imq::params::read_file(p)?);
     }
     params.extend(cli.param.iter().cloned());
     report_fields.extend(cli.set.iter().cloned());
-    let parser = (entry.build)(&params)?;
-    let mut stage = parse::ParseStage::new(parser, &params)?
-        .on_error_path(cli.paths.iter().any(|p| p == "_on_error"));
+    check_report_fields(&report_fields)?;
+    if let Some(t) = params.map_get("type").and_then(serde_json::Value::as_str) {
+        // IntelMQ refuses to start with a type that is none; events without
+        // classification.type would be the result here.
+        imq::names::check_type(t).map_err(|e| anyhow::anyhow!("parameter type: {e}"))?;
+    }
+    let built = (entry.build)(&params).and_then(|parser| parse::ParseStage::new(parser, &params));
+    let given: Vec<String> = cli.param.iter().map(|(k, _)| k.clone()).collect();
+    params.check_given(&format!("parser {}", entry.name), &given, |k| {
+        format!("parameter {k:?}")
+    })?;
+    let mut stage = built?
+        .on_error_path(cli.paths.iter().any(|p| p == "_on_error"))
+        .max_record(cli.common.max_line_bytes);
     let inputs = cli::inputs(&cli.common, &cli.files);
     let raw = cli.raw || !inputs_hold_reports(&inputs);
     let input = if raw {
@@ -173,6 +181,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         cli::Input::Uris(inputs)
     };
     cli::run_stage(TOOL, &cli.common, input, cli::Output::Stream, &mut stage)
+}
+
+/// `--set` fields: fields of a report, with values of their type (a typo is a
+/// start-up error, not a report that silently lacks the field).
+fn check_report_fields(fields: &[(String, String)]) -> anyhow::Result<()> {
+    use imq::harmonization::MsgType;
+    for (k, v) in fields {
+        imq::names::check_field(MsgType::Report, k).map_err(|e| anyhow::anyhow!("--set: {e}"))?;
+        let mut probe = imq::message::Message::report();
+        probe
+            .set(k, v.as_str())
+            .map_err(|e| anyhow::anyhow!("--set {k}={v}: {e}"))?;
+        if !probe.contains(k) {
+            anyhow::bail!("--set {k}={v}: not a valid value for {k}");
+        }
+    }
+    Ok(())
 }
 
 /// `--shadowserver-schema-update` / `--shadowserver-schema-import`.

@@ -43,7 +43,7 @@ fn pairs(p: &Params, key: &str, default: &[(&str, &str)]) -> anyhow::Result<Vec<
             .collect(),
         Some(Value::String(s)) => match serde_json::from_str::<Map<String, Value>>(s) {
             Ok(m) => pairs(
-                &Map::from_iter([(key.to_string(), Value::Object(m))]),
+                &Params::from_iter([(key.to_string(), Value::Object(m))]),
                 key,
                 default,
             ),

@@ -328,6 +328,38 @@ pub fn find(name: &str) -> Option<&'static Entry> {
     REGISTRY
         .iter()
         .find(|e| e.name == norm || e.intelmq == name)
+        .or_else(|| {
+            // IntelMQ's own names (`maxmind_geoip`, `asn_lookup`: the package of
+            // the module) and other spellings.
+            let n = crate::names::norm(name);
+            REGISTRY.iter().find(|e| {
+                crate::names::norm(e.name) == n
+                    || e.intelmq.split('.').nth(3).map(crate::names::norm) == Some(n.clone())
+            })
+        })
+}
+
+/// "unknown expert" with the names that come close, and where the IntelMQ
+/// modules that are no expert here went.
+pub fn unknown(name: &str) -> anyhow::Error {
+    if matches!(
+        name,
+        "intelmq.bots.experts.filter.expert" | "intelmq.bots.experts.sieve.expert"
+    ) || matches!(crate::names::norm(name).as_str(), "filter" | "sieve")
+    {
+        return anyhow::anyhow!(
+            "{name} is run by imq-filter, not imq-enrich: imq-filter --intelmq {} --params FILE",
+            if name.contains("sieve") {
+                "intelmq.bots.experts.sieve.expert"
+            } else {
+                "intelmq.bots.experts.filter.expert"
+            }
+        );
+    }
+    anyhow::anyhow!(
+        "unknown expert {name:?}{} (imq-enrich --list shows them)",
+        crate::names::did_you_mean(name, REGISTRY.iter().map(|e| e.name))
+    )
 }
 
 /// Experts applied one after the other.
@@ -423,9 +455,7 @@ pub fn parse_chain(args: &[String]) -> anyhow::Result<Vec<(&'static Entry, Param
             let v = serde_json::from_str(&val).unwrap_or(Value::String(val));
             last.1.insert(key, v);
         } else {
-            let entry = find(a).ok_or_else(|| {
-                anyhow::anyhow!("unknown expert {a:?} (imq-enrich --list shows them)")
-            })?;
+            let entry = find(a).ok_or_else(|| unknown(a))?;
             out.push((entry, Params::new()));
         }
         i += 1;

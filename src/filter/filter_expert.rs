@@ -163,7 +163,7 @@ mod tests {
     use serde_json::json;
 
     fn expert(p: Value) -> anyhow::Result<FilterExpert> {
-        FilterExpert::from_params(p.as_object().unwrap())
+        FilterExpert::from_params(&p.as_object().unwrap().clone().into())
     }
 
     fn ev(s: &str) -> Message {

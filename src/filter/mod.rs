@@ -83,7 +83,7 @@ impl Filter {
 fn dropped(reject: bool, out: &mut Emit) -> Result<(), Fail> {
     {
         if reject {
-            out.send_original(REJECT_PATH)?;
+            out.divert(REJECT_PATH)?;
         } else {
             out.filtered();
         }
@@ -117,11 +117,13 @@ impl Stage for Filter {
                     } else {
                         paths
                     };
-                    for p in paths {
-                        if modified {
-                            out.send_to(p, &msg)?;
-                        } else {
-                            out.send_original(p)?;
+                    // One event, however many paths get a copy: out once.
+                    for (i, p) in paths.iter().enumerate() {
+                        match (i, modified) {
+                            (0, true) => out.send_to(p, &msg)?,
+                            (0, false) => out.send_original(p)?,
+                            (_, true) => out.also_to(p, Some(&msg))?,
+                            (_, false) => out.also_to(p, None)?,
                         }
                     }
                 }
@@ -134,7 +136,11 @@ impl Stage for Filter {
                     let mut sent = false;
                     for p in paths {
                         if *p == "_default" || self.paths.contains(*p) {
-                            out.send_original(p)?;
+                            if sent {
+                                out.also_to(p, None)?;
+                            } else {
+                                out.send_original(p)?;
+                            }
                             sent = true;
                         }
                     }

@@ -38,7 +38,7 @@ impl Parser for Feodo {
         input: &mut dyn std::io::BufRead,
         out: &mut Records,
     ) -> Option<Result<(), Fail>> {
-        let mut items = super::stream_json::ArrayItems::new(input);
+        let mut items = super::stream_json::ArrayItems::new(input).limit(out.max_record());
         let mut run = || -> Result<(), Fail> {
             while let Some(bytes) = items.next_item()? {
                 if let Some(flat) = Flat::scan(bytes) {

@@ -5,7 +5,6 @@
 //! the `feed.*` fields. Regenerate with `scripts/feeds-from-intelmq.py`.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use std::sync::OnceLock;
 
 const DATA: &str = include_str!("../../data/feeds.json");
@@ -24,7 +23,7 @@ pub struct Feed {
     /// The IntelMQ parser module.
     pub parser: Option<String>,
     #[serde(default)]
-    pub parameters: Map<String, Value>,
+    pub parameters: crate::params::Params,
     pub documentation: Option<String>,
     pub public: Option<bool>,
     pub revision: Option<String>,
@@ -50,9 +49,19 @@ pub fn all() -> &'static [Feed] {
 /// A feed by our name, or by "Provider Feed name" in any case.
 pub fn find(name: &str) -> Option<&'static Feed> {
     let want = name.to_lowercase();
+    let n = crate::names::norm(name);
     all()
         .iter()
         .find(|f| f.name == want || format!("{} {}", f.provider, f.feed).to_lowercase() == want)
+        .or_else(|| all().iter().find(|f| crate::names::norm(&f.name) == n))
+}
+
+/// "unknown feed" with the names that come close.
+pub fn unknown(name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "unknown feed {name:?}{} (imq-parse --list-feeds shows them)",
+        crate::names::did_you_mean(name, all().iter().map(|f| f.name.as_str()))
+    )
 }
 
 impl Feed {
@@ -87,6 +96,7 @@ fn is_plain_url(u: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn registry_loads_and_names_are_unique() {
@@ -104,20 +114,40 @@ mod tests {
     /// Every feed whose parser is implemented builds with the registry's parameters.
     #[test]
     fn implemented_parsers_accept_registry_parameters() {
+        let mut unread = Vec::new();
         for f in all() {
             if let Some(e) = f.parser_entry() {
-                if let Err(err) = (e.build)(&f.parameters) {
+                let parser = match (e.build)(&f.parameters) {
+                    Ok(p) => p,
                     // Data the user installs (the Shadowserver schema) may be absent here.
-                    if err
-                        .downcast_ref::<super::super::shadowserver_schema::SchemaMissing>()
-                        .is_some()
+                    Err(err)
+                        if err
+                            .downcast_ref::<super::super::shadowserver_schema::SchemaMissing>()
+                            .is_some() =>
                     {
-                        continue;
+                        continue
                     }
-                    panic!("feed {}: parser {}: {err:#}", f.name, e.name);
+                    Err(err) => panic!("feed {}: parser {}: {err:#}", f.name, e.name),
+                };
+                // The stage reads the parameters every parser has.
+                if let Err(err) = super::super::ParseStage::new(parser, &f.parameters) {
+                    // A placeholder the user fills in (`{depends on a collection}`).
+                    if !format!("{err}").contains("'{") {
+                        unread.push(format!("{}: {err:#}", f.name));
+                    }
+                }
+                // Every parameter of the entry means something to its parser
+                // (a broken or misspelt one would be silently ignored), and a
+                // `type` is a classification.type.
+                if let Err(err) = f.parameters.check_unread(&f.name) {
+                    unread.push(format!("parser {}: {err:#}", e.name));
+                }
+                if let Some(t) = f.parameters.map_get("type").and_then(Value::as_str) {
+                    crate::names::check_type(t).unwrap_or_else(|e| panic!("feed {}: {e}", f.name));
                 }
             }
         }
+        assert!(unread.is_empty(), "{}", unread.join("\n"));
     }
 
     /// Every feed of IntelMQ's feed list has its parser here.

@@ -76,10 +76,17 @@ impl GenericCsv {
                 required.len()
             );
         }
-        let columns = columns
+        let columns: Vec<Vec<String>> = columns
             .iter()
             .map(|c| c.split('|').map(String::from).collect())
             .collect();
+        // A typo in a column is found now, not in every record.
+        for key in columns.iter().flatten() {
+            if !key.is_empty() && key != "__IGNORE__" {
+                crate::names::check_field(crate::harmonization::MsgType::Event, key)
+                    .map_err(|e| anyhow!("parameter columns: {e}"))?;
+            }
+        }
         let mut regex = Vec::new();
         if let Some(Value::Object(m)) = maybe_json(p.get("column_regex_search"))? {
             for (k, v) in m {
@@ -107,8 +114,15 @@ impl GenericCsv {
         };
         let type_translation = match maybe_json(p.get("type_translation"))? {
             Some(Value::Object(m)) => m,
-            _ => Map::new(),
+            None | Some(Value::Null) => Map::new(),
+            Some(other) => bail!(
+                "parameter type_translation: expected an object (feed value -> classification.type), got {other}"
+            ),
         };
+        for v in type_translation.values() {
+            let t = v.as_str().unwrap_or_default();
+            crate::names::check_type(t).map_err(|e| anyhow!("parameter type_translation: {e}"))?;
+        }
         let filter_type = p.get("filter_type").and_then(Value::as_str);
         if let Some(t) = filter_type {
             if t != "blacklist" && t != "whitelist" {
@@ -522,9 +536,18 @@ impl GenericCsv {
         let mut skip = self.skip_header;
         let mut buf = Vec::new();
         loop {
-            buf.clear();
-            if input.read_until(b'\n', &mut buf)? == 0 {
+            let total = crate::transport::line::read_until_limited(
+                input,
+                b'\n',
+                &mut buf,
+                out.max_record(),
+            )?;
+            if total == 0 {
                 break;
+            }
+            if total > buf.len() {
+                out.record_too_long(&buf, total)?;
+                continue;
             }
             let chunk = feedio::decode(&buf);
             let Some(clean) = clean_line(&chunk) else {

@@ -117,7 +117,7 @@ impl Parser for Json {
         out: &mut Records,
     ) -> Option<Result<(), Fail>> {
         if self.multiple_events {
-            let mut items = super::stream_json::ArrayItems::new(input);
+            let mut items = super::stream_json::ArrayItems::new(input).limit(out.max_record());
             return Some((|| {
                 while let Some(item) = items.next_item()? {
                     match serde_json::from_slice::<Value>(item) {

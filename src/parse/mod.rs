@@ -421,12 +421,45 @@ pub const REGISTRY: &[Entry] = &[
 /// package, `intelmq.bots.parsers.github_feed`, as IntelMQ's feed list does).
 pub fn find(name: &str) -> Option<&'static Entry> {
     let norm = name.replace('_', "-");
-    REGISTRY.iter().find(|e| {
-        e.name == norm
-            || e.intelmq == name
-            || e.intelmq.strip_suffix(".parser") == Some(name)
-            || e.name.split('-').next_back() == Some(&norm)
+    REGISTRY
+        .iter()
+        .find(|e| {
+            e.name == norm
+                || e.intelmq == name
+                || e.intelmq.strip_suffix(".parser") == Some(name)
+                || e.name.split('-').next_back() == Some(&norm)
+        })
+        .or_else(|| {
+            // Spelt otherwise: `abusech-feodo-tracker` (the feed's name),
+            // `abusech_feodotracker`, IntelMQ's deprecated module names.
+            let n = crate::names::norm(name);
+            REGISTRY
+                .iter()
+                .find(|e| crate::names::norm(e.name) == n)
+                .or_else(|| {
+                    deprecated_module(name).and_then(|m| REGISTRY.iter().find(|e| e.intelmq == m))
+                })
+        })
+}
+
+/// IntelMQ's deprecated module names, mapped to the module that replaced them
+/// (IntelMQ keeps them working with a warning).
+fn deprecated_module(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "intelmq.bots.parsers.twitter.parser" => "intelmq.bots.parsers.ioc_extractor.parser",
+        "intelmq.bots.parsers.abusech.parser_ip" => {
+            "intelmq.bots.parsers.abusech.parser_feodotracker"
+        }
+        _ => return None,
     })
+}
+
+/// "unknown parser" with the names that come close.
+pub fn unknown(name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "unknown parser {name:?}{} (imq-parse --list shows them)",
+        crate::names::did_you_mean(name, REGISTRY.iter().map(|e| e.name))
+    )
 }
 
 /// What a parser uses to emit the events of a report.
@@ -437,9 +470,25 @@ pub struct Records<'a, 'b> {
     copy_fields: &'a [String],
     on_error: bool,
     n: u64,
+    max: usize,
 }
 
 impl Records<'_, '_> {
+    /// The longest feed record a parser keeps (`--max-line-bytes`): a longer
+    /// one is dumped with its first bytes, its length and the reason.
+    pub fn max_record(&self) -> usize {
+        self.max
+    }
+
+    /// Dump a record that was cut at [`Records::max_record`] (`total` bytes long).
+    pub fn record_too_long(&mut self, prefix: &[u8], total: usize) -> Result<(), Fail> {
+        let reason = format!(
+            "feed record too long: {total} bytes (limit --max-line-bytes {}); the dump holds its first bytes",
+            self.max
+        );
+        self.record_one(prefix, Err(Fail::Reject(reason)))
+    }
+
     /// The report being parsed.
     pub fn report(&self) -> &Message {
         self.report
@@ -494,7 +543,8 @@ impl Records<'_, '_> {
                 let line = dumped.to_json();
                 self.emit.reject(Some(self.n), line.as_bytes(), &reason)?;
                 if self.on_error {
-                    self.emit.send_to("_on_error", &dumped)?;
+                    // A copy of the dumped record: counted once, as dumped.
+                    self.emit.also_to("_on_error", Some(&dumped))?;
                 }
                 Ok(())
             }
@@ -525,6 +575,7 @@ pub struct ParseStage {
     default_fields: Vec<(String, Value)>,
     copy_fields: Vec<String>,
     on_error: bool,
+    max: usize,
 }
 
 impl ParseStage {
@@ -551,7 +602,15 @@ impl ParseStage {
             default_fields,
             copy_fields,
             on_error: false,
+            max: crate::transport::DEFAULT_MAX_LINE,
         })
+    }
+
+    /// The longest feed record (and, for parsers that need a whole feed, the
+    /// largest feed) read: `--max-line-bytes`.
+    pub fn max_record(mut self, max: usize) -> ParseStage {
+        self.max = max.max(1);
+        self
     }
 
     /// Also send the report of a failed record to the `_on_error` path, as
@@ -570,23 +629,8 @@ impl Stage for ParseStage {
     fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail> {
         // The report line itself is not a record: records are counted one by one.
         out.count_input(-1);
-        let streamed = out.take_body();
-        if let Some(mut input) = streamed {
-            let mut rec = Records {
-                emit: out,
-                report: &msg,
-                default_fields: &self.default_fields,
-                copy_fields: &self.copy_fields,
-                on_error: self.on_error,
-                n: 0,
-            };
-            if let Some(r) = self.parser.parse_stream(&mut *input, &mut rec) {
-                return r;
-            }
-            // This parser needs the whole feed.
-            let mut data = Vec::new();
-            input.read_to_end(&mut data)?;
-            return self.parser.parse(&data, &mut rec);
+        if let Some(input) = out.take_body() {
+            return self.process_body(&msg, input, out);
         }
         let Some(raw) = msg.get_str("raw") else {
             // IntelMQ logs a warning and drops such a report; we keep it.
@@ -602,8 +646,154 @@ impl Stage for ParseStage {
             copy_fields: &self.copy_fields,
             on_error: self.on_error,
             n: 0,
+            max: self.max,
         };
         self.parser.parse(&data, &mut rec)
+    }
+}
+
+impl ParseStage {
+    /// A report whose feed comes as a body (raw feed files): parsed as it is
+    /// read. When the report as a whole fails (no report type, a truncated or
+    /// broken file), it goes to the dump as in report mode: the report with its
+    /// `raw` (the first bytes of the feed when it is big), and the run goes on
+    /// with the next file.
+    fn process_body(
+        &mut self,
+        msg: &Message,
+        input: Box<dyn BufRead>,
+        out: &mut Emit,
+    ) -> Result<(), Fail> {
+        // The report line fits the dump's bound with its base64 `raw`.
+        let keep = crate::dump::MAX_RAW / 4 * 3 - 4096;
+        let mut tee = Tee {
+            inner: input,
+            kept: Vec::new(),
+            keep,
+            failed: None,
+        };
+        let mut rec = Records {
+            emit: out,
+            report: msg,
+            default_fields: &self.default_fields,
+            copy_fields: &self.copy_fields,
+            on_error: self.on_error,
+            n: 0,
+            max: self.max,
+        };
+        let result = match self.parser.parse_stream(&mut tee, &mut rec) {
+            Some(r) => r,
+            None => {
+                // This parser needs the whole feed: bounded like a report line.
+                let mut data = Vec::new();
+                match (&mut tee).take(self.max as u64 + 1).read_to_end(&mut data) {
+                    Ok(_) if data.len() > self.max => Err(Fail::Reject(format!(
+                        "feed over {} bytes (--max-line-bytes) for a parser that reads it whole",
+                        self.max
+                    ))),
+                    Ok(_) => self.parser.parse(&data, &mut rec),
+                    Err(e) => Err(Fail::Fatal(e.into())),
+                }
+            }
+        };
+        let reason = match result {
+            Ok(()) => return Ok(()),
+            Err(Fail::Reject(r)) => r,
+            // An error reading the feed (a broken gzip, a truncated archive) is
+            // this report's failure; an error writing is the run's.
+            Err(Fail::Fatal(e)) => match tee.failed.take() {
+                Some(read) => format!("reading the feed: {read}"),
+                None if is_data_error(&e) => format!("{e:#}"),
+                None => return Err(Fail::Fatal(e)),
+            },
+        };
+        // Keep the rest of the feed for the dump, up to the bound.
+        let mut truncated = tee.kept.len() >= tee.keep;
+        if !truncated && tee.failed.is_none() {
+            let mut rest = Vec::new();
+            let want = (tee.keep - tee.kept.len()) as u64 + 1;
+            if tee.inner.by_ref().take(want).read_to_end(&mut rest).is_ok() {
+                truncated = tee.kept.len() + rest.len() > tee.keep;
+                let room = tee.keep - tee.kept.len();
+                tee.kept.extend_from_slice(&rest[..rest.len().min(room)]);
+            }
+        }
+        let mut dumped = msg.clone();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&tee.kept);
+        let _ = dumped.add_with(
+            "raw",
+            Value::String(b64),
+            crate::message::Add {
+                sanitize: false,
+                overwrite: Some(true),
+            },
+        );
+        let reason = if truncated {
+            format!(
+                "{reason} (raw holds the first {} bytes of the feed)",
+                tee.kept.len()
+            )
+        } else {
+            reason
+        };
+        out.count_input(1);
+        out.reject(None, dumped.to_json().as_bytes(), &reason)?;
+        Ok(())
+    }
+}
+
+/// An error about the feed's bytes (a JSON list cut short, bad data) rather than
+/// about the run's output.
+fn is_data_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+            )
+        })
+    })
+}
+
+/// A feed body that keeps its first bytes (for the dump, should the report
+/// fail) and remembers a read error (a failure of the feed, not of the run).
+struct Tee {
+    inner: Box<dyn BufRead>,
+    kept: Vec<u8>,
+    keep: usize,
+    failed: Option<String>,
+}
+
+impl Read for Tee {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Tee {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self.inner.fill_buf() {
+            Ok(b) => Ok(b),
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.failed = Some(e.to_string());
+                }
+                Err(e)
+            }
+        }
+    }
+    fn consume(&mut self, n: usize) {
+        if self.kept.len() < self.keep {
+            if let Ok(b) = self.inner.fill_buf() {
+                let take = n.min(b.len()).min(self.keep - self.kept.len());
+                self.kept.extend_from_slice(&b[..take]);
+            }
+        }
+        self.inner.consume(n);
     }
 }
 
@@ -642,9 +832,13 @@ pub fn stream_lines(
 ) -> Result<(), Fail> {
     let mut buf = Vec::with_capacity(4096);
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        let total = crate::transport::line::read_until_limited(input, b'\n', &mut buf, out.max)?;
+        if total == 0 {
             return Ok(());
+        }
+        if total > buf.len() {
+            out.record_too_long(&buf, total)?;
+            continue;
         }
         let text = feedio::decode(&buf);
         for line in feedio::splitlines(&text) {

@@ -406,9 +406,14 @@ pub fn stream_csv(ctx: Ctx, input: &mut dyn BufRead, out: &mut Records) -> Resul
     let mut held: Vec<String> = Vec::new();
     let mut buf = Vec::new();
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+        let total =
+            crate::transport::line::read_until_limited(input, b'\n', &mut buf, out.max_record())?;
+        if total == 0 {
             break;
+        }
+        if total > buf.len() {
+            out.record_too_long(&buf, total)?;
+            continue;
         }
         let chunk = feedio::decode(&buf);
         for phys in feedio::physical_lines(&chunk) {

@@ -106,7 +106,7 @@ impl ShadowserverJson {
         match peek_start(input)? {
             None => Ok(()),
             Some(b'[') => {
-                let mut items = ArrayItems::new(input);
+                let mut items = ArrayItems::new(input).limit(out.max_record());
                 loop {
                     let item = match items.next_item() {
                         Ok(Some(i)) => i.to_vec(),
@@ -119,9 +119,18 @@ impl ShadowserverJson {
             Some(b'{') => {
                 let mut line = Vec::new();
                 loop {
-                    line.clear();
-                    if input.read_until(b'\n', &mut line)? == 0 {
+                    let total = crate::transport::line::read_until_limited(
+                        input,
+                        b'\n',
+                        &mut line,
+                        out.max_record(),
+                    )?;
+                    if total == 0 {
                         return Ok(());
+                    }
+                    if total > line.len() {
+                        out.record_too_long(&line, total)?;
+                        continue;
                     }
                     let t = line.trim_ascii();
                     if !t.is_empty() {

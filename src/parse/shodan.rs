@@ -633,7 +633,9 @@ pub struct Shodan {
 }
 
 pub fn build(p: &Params) -> anyhow::Result<Box<dyn Parser>> {
-    // `ignore_errors` is a parameter of IntelMQ's bot that its code never reads.
+    // `ignore_errors` is a parameter of IntelMQ's bot that its code never reads:
+    // known (not a typo), and without effect, as there.
+    let _ = p.get("ignore_errors");
     let minimal = p.get("minimal_mode").map(truthy).unwrap_or(false);
     Ok(Box::new(Shodan { minimal }))
 }

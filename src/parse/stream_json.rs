@@ -10,6 +10,8 @@ pub struct ArrayItems<'a> {
     input: &'a mut dyn BufRead,
     item: Vec<u8>,
     state: State,
+    /// The largest element kept.
+    max: usize,
 }
 
 #[derive(PartialEq)]
@@ -29,7 +31,14 @@ impl<'a> ArrayItems<'a> {
             input,
             item: Vec::new(),
             state: State::Start,
+            max: crate::transport::DEFAULT_MAX_LINE,
         }
+    }
+
+    /// Elements over `max` bytes are an error (`--max-line-bytes`).
+    pub fn limit(mut self, max: usize) -> Self {
+        self.max = max;
+        self
     }
 
     /// The next byte that is not whitespace (consumed), or None at the end.
@@ -154,6 +163,15 @@ impl<'a> ArrayItems<'a> {
                     let n = buf.len();
                     self.item.extend_from_slice(buf);
                     self.input.consume(n);
+                    if self.item.len() > self.max {
+                        // Bounded memory: an element this big ends the report
+                        // (it is dumped with its first bytes).
+                        self.state = State::Done;
+                        return Err(bad(&format!(
+                            "JSON list element over {} bytes (--max-line-bytes)",
+                            self.max
+                        )));
+                    }
                 }
             }
         }

@@ -25,6 +25,6 @@ mod stage;
 mod stats;
 
 pub use log::{eprintln_safe, sanitize_for_terminal, Log};
-pub use run::{run, Outcome, RunOpts, BATCH};
+pub use run::{is_blank, run, Outcome, RunOpts, BATCH};
 pub use stage::{Emit, Fail, Stage};
 pub use stats::{PathCounts, Stats, StatsFile, StatsFormat};

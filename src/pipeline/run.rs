@@ -61,6 +61,7 @@ impl State<'_> {
             pos,
             log: &mut *self.log,
             body: None,
+            pause: None,
         }
     }
 }
@@ -92,6 +93,14 @@ fn commit(
         }
     }
     Ok(())
+}
+
+/// A line holding only JSON whitespace (space, tab, CR, LF): NDJSON framing, not
+/// a message. Other ASCII whitespace (a form feed) is not JSON: such a line is a
+/// bad line and goes to the dump.
+pub fn is_blank(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// The stream loop.
@@ -139,7 +148,7 @@ pub fn run(
             Next::Reject(reason) => Some(reason),
             Next::Line => None,
         };
-        if invalid.is_none() && line.iter().all(u8::is_ascii_whitespace) {
+        if invalid.is_none() && is_blank(&line) {
             // Empty lines carry nothing (NDJSON framing); they are not counted.
             continue;
         }
@@ -154,6 +163,7 @@ pub fn run(
         let pos = source.pos();
         let mut emit = st.emit(sink, &line, pos);
         emit.body = body;
+        emit.pause = source.body_pause();
         if let Some(reason) = invalid {
             emit.reject(None, &line, &reason)?;
         } else {

@@ -48,6 +48,8 @@ pub struct Emit<'a> {
     pub pos: Pos<'a>,
     pub(super) log: &'a mut Log,
     pub(super) body: Option<Box<dyn BufRead>>,
+    /// Set while a streamed body waits for input: flush what was sent.
+    pub(super) pause: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Emit<'_> {
@@ -62,14 +64,56 @@ impl Emit<'_> {
         msg.write_json(self.buf);
         self.stats.output += 1;
         self.paths.count(path);
-        self.sink.send(path, self.buf)
+        self.sink.send(path, self.buf)?;
+        self.flush_on_pause()
+    }
+
+    /// A body read from a pipe has nothing more buffered: the next read may
+    /// wait, so what was sent is flushed now (as the loop does on idle input).
+    fn flush_on_pause(&mut self) -> io::Result<()> {
+        if self
+            .pause
+            .as_ref()
+            .is_some_and(|p| p.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            self.sink.commit()?;
+        }
+        Ok(())
     }
 
     /// Write the input line unchanged (a kept, unmodified message).
     pub fn send_original(&mut self, path: &str) -> io::Result<()> {
         self.stats.output += 1;
         self.paths.count(path);
-        self.sink.send(path, self.original)
+        self.sink.send(path, self.original)?;
+        self.flush_on_pause()
+    }
+
+    /// One more copy of a message already accounted for (sent with
+    /// [`Emit::send_to`], or dumped) to another path: IntelMQ's fan-out to
+    /// several paths. Counted on its path only, so that `in == out + filtered +
+    /// dumped` counts every input once. `msg`: the message, or `None` for the
+    /// original line.
+    pub fn also_to(&mut self, path: &str, msg: Option<&Message>) -> io::Result<()> {
+        self.paths.count(path);
+        match msg {
+            Some(m) => {
+                self.buf.clear();
+                m.write_json(self.buf);
+                self.sink.send(path, self.buf)?;
+            }
+            None => self.sink.send(path, self.original)?,
+        }
+        self.flush_on_pause()
+    }
+
+    /// The original line of a message dropped on purpose, kept on a path of its
+    /// own (`--reject FILE`): counted as filtered (and on its path), not as out.
+    pub fn divert(&mut self, path: &str) -> io::Result<()> {
+        self.stats.filtered += 1;
+        self.paths.count(path);
+        self.sink.send(path, self.original)?;
+        self.flush_on_pause()
     }
 
     /// Count messages the stage delivered by itself, once the destination

@@ -19,7 +19,7 @@ impl Replay {
 impl Source for Replay {
     fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Next> {
         match self.inner.next(buf)? {
-            Next::Line if buf.iter().all(u8::is_ascii_whitespace) => Ok(Next::Line),
+            Next::Line if crate::pipeline::is_blank(buf) => Ok(Next::Line),
             Next::Line => match from_dump_line(buf) {
                 Ok(original) => {
                     *buf = original;

@@ -162,9 +162,78 @@ impl Source for LineSource {
     }
 }
 
+/// Was stdout closed when the tool started (`>&-`)? The Rust runtime then opens
+/// `/dev/null` read-write in its place, and every write would "succeed": the tool
+/// would count messages as written that went nowhere. A shell's `>/dev/null`
+/// opens it write-only, so the read-write `/dev/null` tells the two apart.
+pub fn stdout_closed() -> bool {
+    let Ok(link) = std::fs::read_link("/proc/self/fd/1") else {
+        return false;
+    };
+    if link != std::path::Path::new("/dev/null") {
+        return false;
+    }
+    let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/1") else {
+        return false;
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .is_some_and(|flags| flags & 3 == 2)
+}
+
+/// Is stdout a pipe (another tool reads it)?
+pub fn stdout_is_pipe() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata("/proc/self/fd/1").is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Read up to and including the next `delim` into `buf` (cleared first), keeping
+/// at most `max` bytes of it; returns the full length (0 at the end), which is
+/// more than `buf.len()` when the record was cut. The bounded `read_until` of
+/// feed records.
+pub fn read_until_limited<R: BufRead + ?Sized>(
+    r: &mut R,
+    delim: u8,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<usize> {
+    buf.clear();
+    let mut total = 0usize;
+    loop {
+        let (done, used) = {
+            let avail = match r.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                return Ok(total);
+            }
+            let (done, used) = match memchr::memchr(delim, avail) {
+                Some(i) => (true, i + 1),
+                None => (false, avail.len()),
+            };
+            let room = max.saturating_sub(buf.len());
+            buf.extend_from_slice(&avail[..used.min(room)]);
+            total += used;
+            (done, used)
+        };
+        r.consume(used);
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
 /// Opens a writer for a path: `-` is stdout.
 pub fn open_writer(path: &str, line_buffered: bool) -> io::Result<Box<dyn Write>> {
     if path == "-" {
+        if stdout_closed() {
+            return Err(io::Error::other(
+                "stdout is closed: nothing could be written (give -o FILE, or >/dev/null to discard)",
+            ));
+        }
         let out = io::stdout();
         let tty = out.is_terminal();
         if tty || line_buffered {

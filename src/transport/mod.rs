@@ -67,6 +67,12 @@ pub trait Source {
     fn take_body(&mut self) -> Option<Box<dyn BufRead>> {
         None
     }
+    /// For a body read from a pipe: set while the body's read buffer is empty
+    /// (the next read may wait), so that what was parsed so far is flushed
+    /// first (`tail -f feed.csv | imq-parse ...` streams).
+    fn body_pause(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        None
+    }
 }
 
 /// A destination for messages.

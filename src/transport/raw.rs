@@ -5,7 +5,39 @@ use super::{Next, Pos, Source};
 use crate::message::Message;
 use crate::parse::archive;
 use std::borrow::Cow;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Stdin's reader that says when its buffer is empty (the next read may wait).
+struct PauseFlag {
+    inner: io::BufReader<io::Stdin>,
+    empty: Arc<AtomicBool>,
+}
+
+impl Read for PauseFlag {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for PauseFlag {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let b = self.inner.fill_buf()?;
+        self.empty.store(b.is_empty(), Ordering::Relaxed);
+        Ok(b)
+    }
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        // What the buffer still holds, without reading more.
+        let left = self.inner.buffer().len();
+        self.empty.store(left == 0, Ordering::Relaxed);
+    }
+}
 
 /// A report without `raw`: the feed fields and `time.observation` only.
 fn report_from_raw_fields(feed: &[(String, String)]) -> Message {
@@ -32,8 +64,10 @@ pub struct RawReports {
     feed: Vec<(String, String)>,
     body: Option<Box<dyn BufRead>>,
     /// Members of the archive being read (one report each) and its name.
-    pending: std::collections::VecDeque<(String, Vec<u8>)>,
+    members: Option<archive::Members>,
     archive: String,
+    /// Set while stdin's buffer is empty (see [`Source::body_pause`]).
+    pause: Option<Arc<AtomicBool>>,
 }
 
 impl RawReports {
@@ -50,7 +84,8 @@ impl RawReports {
             name: String::new(),
             feed,
             body: None,
-            pending: Default::default(),
+            members: None,
+            pause: None,
             archive: String::new(),
         }
     }
@@ -82,20 +117,41 @@ impl RawReports {
 impl Source for RawReports {
     fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Next> {
         loop {
-            if let Some((member, data)) = self.pending.pop_front() {
-                self.name = format!("{}:{member}", self.archive);
-                self.emit(Box::new(io::Cursor::new(data)), Some(&member), buf)?;
-                return Ok(Next::Line);
+            if let Some(members) = self.members.as_mut() {
+                match members.next_member() {
+                    Ok(Some((member, data))) => {
+                        self.name = format!("{}:{member}", self.archive);
+                        self.emit(data, Some(&member), buf)?;
+                        return Ok(Next::Line);
+                    }
+                    Ok(None) => self.members = None,
+                    Err(e) => {
+                        // A broken archive is a rejected report; the next file
+                        // is still read.
+                        self.members = None;
+                        self.name = std::mem::take(&mut self.archive);
+                        buf.clear();
+                        report_from_raw_fields(&self.feed).write_json(buf);
+                        return Ok(Next::Reject(e.to_string()));
+                    }
+                }
+                continue;
             }
             let Some(name) = self.inputs.get(self.idx).cloned() else {
                 return Ok(Next::End);
             };
             self.idx += 1;
-            let (reader, file_name): (Box<dyn BufRead>, Option<String>) = if name == "-" {
+            let (reader, file_name): (archive::Input, Option<String>) = if name == "-" {
                 self.name = "<stdin>".into();
-                let stdin = io::BufReader::with_capacity(1 << 16, io::stdin());
+                let empty = Arc::new(AtomicBool::new(false));
+                self.pause = Some(empty.clone());
+                let stdin = PauseFlag {
+                    inner: io::BufReader::with_capacity(1 << 16, io::stdin()),
+                    empty,
+                };
                 (Box::new(stdin), None)
             } else {
+                self.pause = None;
                 let f = std::fs::File::open(&name)
                     .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
                 let base = std::path::Path::new(&name)
@@ -107,9 +163,9 @@ impl Source for RawReports {
             match archive::unpack(reader)
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.name)))?
             {
-                archive::Unpacked::Files(files) => {
+                archive::Unpacked::Files(members) => {
                     self.archive = std::mem::take(&mut self.name);
-                    self.pending = files.into();
+                    self.members = Some(members);
                 }
                 archive::Unpacked::Stream(data) => {
                     self.emit(data, file_name.as_deref(), buf)?;
@@ -132,5 +188,8 @@ impl Source for RawReports {
     }
     fn take_body(&mut self) -> Option<Box<dyn BufRead>> {
         self.body.take()
+    }
+    fn body_pause(&self) -> Option<Arc<AtomicBool>> {
+        self.pause.clone()
     }
 }

@@ -1,0 +1,521 @@
+//! Regression tests of issue 15 (hardening): what hostile input and a first-time
+//! user broke. Each test failed before its fix.
+
+mod common;
+
+use common::run::{cmd, lines, run};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PARSE: &str = env!("CARGO_BIN_EXE_imq-parse");
+const ENRICH: &str = env!("CARGO_BIN_EXE_imq-enrich");
+const FILTER: &str = env!("CARGO_BIN_EXE_imq-filter");
+
+const EVENT: &str = r#"{"source.ip":"192.0.2.1","classification.type":"scanner"}"#;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn dump_records(path: &Path) -> Vec<Value> {
+    std::fs::read(path).map(|b| lines(&b)).unwrap_or_default()
+}
+
+/// Run a command and follow its peak resident memory (VmHWM) while it runs.
+fn run_peak_rss(c: &mut Command) -> (Output, u64) {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let mut err = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut peak = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status) {
+            if let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = child.wait().unwrap();
+    let o = Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    };
+    (o, peak)
+}
+
+// 6: a feed member of 128 MiB that is one line, in a zip of a few hundred KiB,
+// and the same gzipped: parsed in bounded memory; the line is dumped as a
+// record over --max-line-bytes with a bounded prefix.
+#[test]
+fn huge_records_in_archives_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = vec![b'a'; 128 << 20];
+    let zip_path = dir.path().join("feed.zip");
+    {
+        let f = std::fs::File::create(&zip_path).unwrap();
+        let mut w = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("feed.csv", opts).unwrap();
+        w.write_all(b"192.0.2.1\n").unwrap();
+        w.write_all(&big).unwrap();
+        w.write_all(b"\n192.0.2.2\n").unwrap();
+        w.finish().unwrap();
+    }
+    let gz_path = dir.path().join("feed.csv.gz");
+    {
+        let f = std::fs::File::create(&gz_path).unwrap();
+        let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        e.write_all(b"192.0.2.1\n").unwrap();
+        e.write_all(&big).unwrap();
+        e.write_all(b"\n192.0.2.2\n").unwrap();
+        e.finish().unwrap();
+    }
+    drop(big);
+    for feed in [&zip_path, &gz_path] {
+        let dump = dir.path().join("dump.ndjson");
+        let _ = std::fs::remove_file(&dump);
+        let (o, peak_kb) = run_peak_rss(
+            cmd(PARSE, dir.path())
+                .args(["generic-csv", "-p", r#"columns=["source.ip"]"#])
+                .args(["-p", "type=scanner", "--set", "feed.name=t"])
+                .args(["--max-line-bytes", "1048576", "--dump"])
+                .arg(&dump)
+                .arg(feed),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let events = lines(&o.stdout);
+        assert_eq!(events.len(), 2, "{feed:?}: the records around the long one");
+        let d = dump_records(&dump);
+        assert_eq!(d.len(), 1);
+        let err = d[0]["error"].as_str().unwrap();
+        assert!(err.contains(&format!("{} bytes", (128 << 20) + 1)), "{err}");
+        let size = std::fs::metadata(&dump).unwrap().len();
+        assert!(size < 2 << 20, "dump record bounded, got {size} bytes");
+        assert!(peak_kb < 80 << 10, "{feed:?}: peak RSS {peak_kb} kB");
+    }
+}
+
+// 6: a line over --max-line-bytes on NDJSON input keeps a bounded prefix.
+#[test]
+fn dump_of_an_overlong_line_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("d.ndjson");
+    let mut line = br#"{"source.ip":""#.to_vec();
+    line.extend(vec![b'x'; 8 << 20]);
+    line.extend(b"\"}\n");
+    let o = run(
+        cmd(ENRICH, dir.path())
+            .args(["taxonomy", "--max-line-bytes", "16777216", "--dump"])
+            .arg(&dump),
+        &line,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let d = dump_records(&dump);
+    assert_eq!(d[0]["length"], line.len() - 1);
+    assert_eq!(d[0]["truncated"], true);
+    assert!(std::fs::metadata(&dump).unwrap().len() < 2 << 20);
+}
+
+// 7: one event, several paths: counted once as out, each path separately;
+// --reject drops count as filtered.
+#[test]
+fn copies_to_several_paths_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sieve = dir.path().join("r.sieve");
+    std::fs::write(
+        &sieve,
+        "if source.ip == '192.0.2.1' {\n    path ['a', 'b']\n}\n",
+    )
+    .unwrap();
+    let stats = dir.path().join("s.json");
+    let o = run(
+        cmd(FILTER, dir.path())
+            .arg("--sieve")
+            .arg(&sieve)
+            .args(["--path", "a=a.ndjson", "--path", "b=b.ndjson", "--verbose"])
+            .args(["--stats-format", "json", "--stats"])
+            .arg(&stats),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("in 1, out 1, filtered 0, dumped 0"),
+        "{}",
+        stderr(&o)
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(s["paths"]["a"], 1);
+    assert_eq!(s["paths"]["b"], 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("b.ndjson"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+
+    let o = run(
+        cmd(FILTER, dir.path()).args([
+            "source.ip == '198.51.100.1'",
+            "--reject",
+            "rej.ndjson",
+            "--verbose",
+        ]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert!(
+        stderr(&o).contains("in 1, out 0, filtered 1, dumped 0"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rej.ndjson"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+}
+
+// 8: a line holding a form feed is not JSON whitespace: dumped, not dropped.
+#[test]
+fn form_feed_line_is_dumped() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("d.ndjson");
+    let o = run(
+        cmd(ENRICH, dir.path())
+            .args(["taxonomy", "--dump"])
+            .arg(&dump),
+        b"\x0c\n \t\n",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(dump_records(&dump)[0]["raw"], "\x0c");
+}
+
+// 8: stdout closed: nothing can be written, which is fatal (not `out 1`, 0).
+#[test]
+fn closed_stdout_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        Command::new("sh").current_dir(dir.path()).args([
+            "-c",
+            "exec \"$0\" taxonomy -v >&-",
+            ENRICH,
+        ]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stdout is closed"), "{}", stderr(&o));
+    // >/dev/null stays a way to discard output.
+    let o = run(
+        Command::new("sh").current_dir(dir.path()).args([
+            "-c",
+            "exec \"$0\" taxonomy >/dev/null",
+            ENRICH,
+        ]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// 9: replaying the dump the run appends to is refused (same inode), whatever
+// the path or stdin.
+#[test]
+fn the_dump_being_written_is_no_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(cmd(ENRICH, dir.path()).arg("taxonomy"), b"not json\n");
+    assert_eq!(o.status.code(), Some(1));
+    let dump = dir.path().join("imq-enrich.dump.ndjson");
+    let before = std::fs::read(&dump).unwrap();
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["taxonomy", "--from-dump", "-i", "./imq-enrich.dump.ndjson"]),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is the dump this run writes to"),
+        "{}",
+        stderr(&o)
+    );
+    let f = std::fs::File::open(&dump).unwrap();
+    let o = cmd(ENRICH, dir.path())
+        .args(["taxonomy", "--from-dump"])
+        .stdin(f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&dump).unwrap(), before);
+    // Another dump file is fine.
+    let o = run(
+        cmd(ENRICH, dir.path())
+            .args(["taxonomy", "--from-dump", "--dump", "again.ndjson", "-i"])
+            .arg(&dump),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+// 10: raw mode as report mode: a report that fails as a whole is dumped with
+// its raw, and the next file is still parsed.
+#[test]
+fn a_failed_raw_feed_is_dumped_with_its_data_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let feodo = std::fs::read(root.join("examples/feodo.json")).unwrap();
+    let cut = &feodo[..feodo.len() / 2];
+    std::fs::write(dir.path().join("cut.json"), cut).unwrap();
+    let dump = dir.path().join("d.ndjson");
+    let o = cmd(PARSE, dir.path())
+        .args(["abusech-feodotracker", "cut.json"])
+        .arg(root.join("examples/feodo.json"))
+        .arg("--dump")
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let whole = run(
+        cmd(PARSE, dir.path())
+            .arg("abusech-feodotracker")
+            .arg(root.join("examples/feodo.json")),
+        b"",
+    );
+    let n_whole = lines(&whole.stdout).len();
+    assert!(
+        lines(&o.stdout).len() >= n_whole,
+        "the second file was parsed"
+    );
+    let d = dump_records(&dump);
+    assert_eq!(d.len(), 1);
+    let report: Value = serde_json::from_str(d[0]["raw"].as_str().unwrap()).unwrap();
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(report["raw"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(raw, cut, "the dump holds the failed feed");
+
+    // A Shadowserver CSV on stdin with no report type: dumped with its data.
+    let data = root.join("tests/data/shadowserver");
+    let csv = std::fs::read(data.join("scan_demo.csv")).unwrap();
+    let o = run(
+        cmd(PARSE, dir.path())
+            .arg("shadowserver")
+            .arg("-p")
+            .arg(format!(
+                "schema_file={}",
+                data.join("demo-schema.json").display()
+            ))
+            .arg("--dump")
+            .arg(dir.path().join("ss.ndjson")),
+        &csv,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let d = dump_records(&dir.path().join("ss.ndjson"));
+    let report: Value = serde_json::from_str(d[0]["raw"].as_str().unwrap()).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(report["raw"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(raw, csv);
+}
+
+// 12: typos are start-up errors with "did you mean".
+#[test]
+fn typos_are_startup_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            ENRICH,
+            &["geoip", "--datbase", "x.mmdb"],
+            "did you mean option --database?",
+        ),
+        (ENRICH, &["taxonmy"], "did you mean \"taxonomy\"?"),
+        (
+            PARSE,
+            &[
+                "generic-csv",
+                "-p",
+                "columns=source.ip",
+                "-p",
+                "typ=scanner",
+            ],
+            "unknown parameter \"typ\" (did you mean parameter \"type\"",
+        ),
+        (
+            PARSE,
+            &[
+                "generic-csv",
+                "-p",
+                "columns=source.ip",
+                "--set",
+                "feed.nam=x",
+            ],
+            "did you mean \"feed.name\"?",
+        ),
+        (
+            PARSE,
+            &[
+                "generic-csv",
+                "-p",
+                "columns=source.ip",
+                "--set",
+                "feed.accuracy=abc",
+            ],
+            "feed.accuracy",
+        ),
+        (
+            PARSE,
+            &["generic-csv", "-p", "columns=source.ipp"],
+            "did you mean \"source.ip\"",
+        ),
+        (
+            PARSE,
+            &["abusech-feodotrackr", "x"],
+            "did you mean \"abusech-feodotracker\"?",
+        ),
+        (
+            PARSE,
+            &["--feed", "abusech-feodo-trackr", "x"],
+            "did you mean \"abusech-feodo-tracker\"?",
+        ),
+    ];
+    for (bin, args, want) in cases {
+        let o = run(
+            cmd(bin, dir.path()).args(*args),
+            format!("{EVENT}\n").as_bytes(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+}
+
+// 13: a type that is none is refused, as IntelMQ refuses to start.
+#[test]
+fn an_unknown_classification_type_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        cmd(PARSE, dir.path()).args([
+            "generic-csv",
+            "-p",
+            "columns=source.ip",
+            "-p",
+            "type=c2-servr",
+        ]),
+        b"192.0.2.1\n",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean \"c2-server\""),
+        "{}",
+        stderr(&o)
+    );
+    // The URLhaus registry entry now gives a classification.type.
+    let o = run(
+        cmd(PARSE, dir.path()).args(["--feed", "abusech-urlhaus", "--raw", "-"]),
+        b"2024-01-01 00:00:00,http://example.com/x,online,malware_download,example.com,192.0.2.1,64496,AT\n",
+    );
+    let ev = lines(&o.stdout);
+    assert_eq!(ev.len(), 1, "{}", stderr(&o));
+    assert_eq!(ev[0]["classification.type"], "malware-distribution");
+}
+
+// 14: clustered short flags belong to the tool; IntelMQ's and the feed's
+// names of components are accepted.
+#[test]
+fn flags_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ev.ndjson"), format!("{EVENT}\n")).unwrap();
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["-vv", "taxonomy"]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("in 1, out 1"), "{}", stderr(&o));
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["-qi", "ev.ndjson", "taxonomy"]),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o.stdout).len(), 1);
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["maxmind_geoip", "--database", "missing.mmdb"]),
+        b"",
+    );
+    assert!(!stderr(&o).contains("unknown expert"), "{}", stderr(&o));
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["--intelmq", "intelmq.bots.experts.filter.expert"]),
+        b"",
+    );
+    assert!(stderr(&o).contains("imq-filter"), "{}", stderr(&o));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = run(
+        cmd(PARSE, dir.path())
+            .arg("abusech-feodo-tracker")
+            .arg(root.join("examples/feodo.json")),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// 17: a raw feed on a pipe streams: events come out while the pipe is open.
+#[test]
+fn raw_feed_on_a_pipe_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cmd(PARSE, dir.path())
+        .args([
+            "generic-csv",
+            "-p",
+            "columns=source.ip",
+            "-p",
+            "type=scanner",
+            "--raw",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"192.0.2.1\n").unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        let mut l = String::new();
+        let _ = r.read_line(&mut l);
+        let _ = tx.send(l);
+    });
+    let t = Instant::now();
+    let got = rx.recv_timeout(Duration::from_secs(20));
+    drop(stdin);
+    let _ = child.wait();
+    let line = got.expect("an event before the end of input");
+    assert!(line.contains("192.0.2.1"), "{line}");
+    assert!(t.elapsed() < Duration::from_secs(20));
+}
