@@ -123,6 +123,7 @@ pub fn run(
     let mut since_commit = 0u64;
     let mut batch_start = Instant::now();
     let default = stage.default_type();
+    let pass_through = stage.pass_through();
     let started = Instant::now();
     let mut last_progress = started;
     let mut stopped = false;
@@ -167,9 +168,13 @@ pub fn run(
         if let Some(reason) = invalid {
             emit.reject(None, &line, &reason)?;
         } else {
-            let result = match Message::from_json(&line, default) {
-                Ok(msg) => stage.process(msg, &mut emit),
-                Err(e) => stage.process_raw(e.to_string(), &mut emit),
+            let result = if pass_through {
+                emit.send_original("_default").map_err(Fail::from)
+            } else {
+                match Message::from_json(&line, default) {
+                    Ok(msg) => stage.process(msg, &mut emit),
+                    Err(e) => stage.process_raw(e.to_string(), &mut emit),
+                }
             };
             match result {
                 Ok(()) => {}

@@ -173,6 +173,13 @@ pub trait Stage {
         MsgType::Event
     }
 
+    /// Does the stage send every line on unchanged, without looking at it (a
+    /// collector's reports, built and checked by the collector)? Then lines are
+    /// not decoded and [`Stage::process`] is not called.
+    fn pass_through(&self) -> bool {
+        false
+    }
+
     /// Process one message.
     fn process(&mut self, msg: Message, out: &mut Emit) -> Result<(), Fail>;
 
