@@ -338,10 +338,7 @@ fn placeholder(v: &Value) -> Option<String> {
 }
 
 /// One feed of the registry: its collector and its parameters (the flags on top).
-fn registry_feed(
-    name: &str,
-    cli: &Cli,
-) -> anyhow::Result<(&'static collect::Entry, Params)> {
+fn registry_feed(name: &str, cli: &Cli) -> anyhow::Result<(&'static collect::Entry, Params)> {
     let feed = imq::parse::feeds::find(name).ok_or_else(|| imq::parse::feeds::unknown(name))?;
     let raw: Value = serde_json::from_str(include_str!("../../data/feeds.json"))?;
     let coll = raw["feeds"]
