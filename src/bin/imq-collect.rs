@@ -354,7 +354,7 @@ fn registry_feed(name: &str, cli: &Cli) -> anyhow::Result<(&'static collect::Ent
         )
     })?;
     let mut p = match &coll["parameters"] {
-        Value::Object(m) => m.clone(),
+        Value::Object(m) => Params::from(m.clone()),
         _ => Params::new(),
     };
     for v in p.values_mut() {
@@ -498,6 +498,11 @@ fn sources(cli: &Cli, ctx: &Ctx) -> anyhow::Result<Vec<Box<dyn imq::transport::S
         args.push("-".into());
     }
     v.push((entry.build)(&p, &args, ctx)?);
+    // A -p name the collector never asked for is a typo.
+    let given: Vec<String> = cli.param.iter().map(|(k, _)| k.clone()).collect();
+    p.check_given(&format!("collector {}", entry.name), &given, |k| {
+        k.to_string()
+    })?;
     Ok(v)
 }
 
