@@ -15,6 +15,7 @@ pub mod redis;
 pub mod restapi;
 pub mod retry;
 pub mod rpz_file;
+pub mod smtp;
 pub mod splunk;
 pub mod tcp;
 pub mod udp;
@@ -108,6 +109,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.outputs.rpz_file.output",
         description: "DNS Response Policy Zone of the events' domains",
         build: rpz_file::build,
+    },
+    Entry {
+        name: "smtp",
+        intelmq: "intelmq.bots.outputs.smtp.output",
+        description: "one mail per event, templated subject/text/recipients, CSV attachment",
+        build: smtp::build,
     },
     Entry {
         name: "splunk",
