@@ -163,3 +163,55 @@ fn smtp_server_down_then_up_retried_no_loss() {
     assert!(err.contains("retrying"), "{err}");
     assert_eq!(mails(&maildir).len(), 2);
 }
+
+#[test]
+fn templated_smtp_jinja_templates_and_attachment() {
+    let d = tempfile::tempdir().unwrap();
+    let maildir = d.path().join("Maildir");
+    let port = spare_port();
+    let _server = smtpd(port, &maildir);
+    let params = d.path().join("p.json");
+    std::fs::write(
+        &params,
+        serde_json::json!({
+            "smtp_host": "127.0.0.1", "smtp_port": port,
+            "mail_from": "cert@example.org", "mail_to": "{{ event['source.abuse_contact'] }}",
+            "subject": "{{ event['classification.type'] }} from {{ event['source.ip'] }}",
+            "attachments": [{"content-type": "text/csv", "text": "ip\n{{ event['source.ip'] }}\n", "name": "ev-{{ event['source.asn'] }}.csv"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let input = [ev("a@example.org", 7), ev("reject@example.org", 8)].join("\n");
+    let mut c = cmd(BIN, d.path());
+    c.args([
+        "--intelmq",
+        "intelmq.bots.outputs.templated_smtp.output",
+        "--params",
+        params.to_str().unwrap(),
+        "--dump",
+    ])
+    .arg(d.path().join("dump.ndjson"));
+    let out = run(&mut c, input.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 1);
+    let m = got[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(m.contains("Subject: c2-server from 192.0.2.7"), "{m}");
+    // The default body: "field: value" for every field but raw.
+    assert!(m.contains("Content-Disposition: inline"), "{m}");
+    assert!(
+        m.contains("source.asn: 7\n") || m.contains("source.asn: 7\r\n"),
+        "{m}"
+    );
+    assert!(m.contains("filename=\"ev-7.csv\""), "{m}");
+    assert!(
+        m.contains("ip\n192.0.2.7") || m.contains("ip\r\n192.0.2.7"),
+        "{m}"
+    );
+}

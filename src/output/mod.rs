@@ -18,6 +18,7 @@ pub mod rpz_file;
 pub mod smtp;
 pub mod splunk;
 pub mod tcp;
+pub mod templated_smtp;
 pub mod udp;
 
 use crate::message::Message;
@@ -127,6 +128,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.outputs.tcp.output",
         description: "JSON over TCP, length-prefixed or separated, IntelMQ's Ok handshake",
         build: tcp::build,
+    },
+    Entry {
+        name: "templated_smtp",
+        intelmq: "intelmq.bots.outputs.templated_smtp.output",
+        description: "one mail per event from Jinja templates (subject, body, attachments)",
+        build: templated_smtp::build,
     },
     Entry {
         name: "udp",
