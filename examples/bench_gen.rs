@@ -2,10 +2,14 @@
 //! each, like a parsed and enriched Feodo Tracker event) or N-row feeds.
 //!
 //! Usage: bench_gen events N | bench_gen url-events N | bench_gen csv N | bench_gen feodo N
+//!        | bench_gen wide N
 //!
 //! `url-events` are the same events with a `source.url` and addresses inside the
 //! networks of the test GeoIP/ASN databases (tests/data/geoip), so that enrichment
 //! stages measure real lookups rather than misses.
+//!
+//! `wide` events have 100,000 distinct `extra.*` keys each (about 2 MB a line):
+//! reading and writing them must take time linear in the keys.
 use std::io::{self, BufWriter, Write};
 
 fn main() -> io::Result<()> {
@@ -94,6 +98,15 @@ fn main() -> io::Result<()> {
                 )?;
             }
             writeln!(out, "]")?;
+        }
+        "wide" => {
+            for i in 0..n {
+                write!(out, r#"{{"source.ip":"10.0.0.{}""#, i as u8)?;
+                for k in 0..100_000u32 {
+                    write!(out, r#","extra.k{k}":{}"#, k ^ i as u32)?;
+                }
+                writeln!(out, r#","__type":"Event"}}"#)?;
+            }
         }
         other => {
             eprintln!("bench_gen: unknown kind {other}");

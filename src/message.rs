@@ -118,6 +118,57 @@ pub struct Message {
     /// How many leading fields are still, byte for byte, the start of `line`
     /// (`{` up to the comma after the last of them): written as one copy.
     verbatim: u32,
+    /// Positions by key, built when a message grows past [`INDEX_MIN`] fields
+    /// (thousands of `extra.*` keys would make each insert a linear search);
+    /// small messages, nearly all, never build it.
+    index: OnceCell<Box<KeyIndex>>,
+}
+
+/// Fields from which [`Message::position`] uses a [`KeyIndex`]: below, a
+/// linear search over short keys costs less than hashing.
+const INDEX_MIN: usize = 64;
+
+/// A hash index of a message's field positions by key.
+#[derive(Clone)]
+struct KeyIndex {
+    hasher: std::hash::RandomState,
+    table: hashbrown::HashTable<u32>,
+}
+
+impl KeyIndex {
+    fn build(fields: &[Field]) -> KeyIndex {
+        let mut ix = KeyIndex {
+            hasher: std::hash::RandomState::new(),
+            table: hashbrown::HashTable::with_capacity(fields.len() * 2),
+        };
+        for (i, f) in fields.iter().enumerate() {
+            ix.insert(fields, &f.key, i);
+        }
+        ix
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key.as_bytes())
+    }
+
+    fn find(&self, fields: &[Field], key: &str) -> Option<usize> {
+        let k = key.as_bytes();
+        self.table
+            .find(self.hash(key), |&i| fields[i as usize].key.as_bytes() == k)
+            .map(|&i| i as usize)
+    }
+
+    /// Record that the field at `i` (of `fields`) has `key` (a new key).
+    fn insert(&mut self, fields: &[Field], key: &str, i: usize) {
+        let hasher = &self.hasher;
+        let rehash = |&j: &u32| {
+            use std::hash::BuildHasher;
+            hasher.hash_one(fields[j as usize].key.as_bytes())
+        };
+        let h = self.hash(key);
+        self.table.insert_unique(h, i as u32, rehash);
+    }
 }
 
 #[derive(Clone)]
@@ -302,6 +353,7 @@ impl Message {
             line: None,
             fields,
             verbatim: 0,
+            index: OnceCell::new(),
         }
     }
 
@@ -319,7 +371,7 @@ impl Message {
         let mut ev = Message::event();
         for k in REPORT_INHERITED {
             if let Some(v) = report.get(k) {
-                ev.fields.push(Field::new(Cow::Borrowed(k), v.clone()));
+                ev.place(None, Field::new(Cow::Borrowed(k), v.clone()));
             }
         }
         ev
@@ -335,6 +387,7 @@ impl Message {
         if ty == MsgType::Report {
             let h = harmonization();
             self.verbatim = 0;
+            self.index.take();
             self.fields.retain(|f| h.lookup(ty, &f.key).is_some());
         }
     }
@@ -350,6 +403,12 @@ impl Message {
     /// Where a field is in the message, for callers that look the same key
     /// up many times (valid until the message changes); see [`Message::value_at`].
     pub fn position(&self, key: &str) -> Option<usize> {
+        if self.fields.len() >= INDEX_MIN {
+            return self
+                .index
+                .get_or_init(|| Box::new(KeyIndex::build(&self.fields)))
+                .find(&self.fields, key);
+        }
         let key = key.as_bytes();
         self.fields
             .iter()
@@ -365,13 +424,12 @@ impl Message {
     /// The decoded value of a field, decoding it from the line on first use.
     fn value<'a>(&'a self, f: &'a Field) -> &'a Value {
         f.val.get_or_init(|| {
-            let (a, b) = f.raw.expect("a field without a value has a span");
-            let line = self.line.as_ref().expect("a span has a line");
-            let text = &line[a as usize..b as usize];
-            match plain_text(text) {
-                Some(s) => Value::String(s.to_string()),
-                None => serde_json::from_slice(text).expect("checked when read"),
-            }
+            let text = f
+                .raw
+                .zip(self.line.as_ref())
+                .and_then(|((a, b), line)| line.get(a as usize..b as usize))
+                .unwrap_or_default();
+            decode_span(text)
         })
     }
 
@@ -420,11 +478,14 @@ impl Message {
         if key == "extra" {
             let before = self.fields.len();
             self.verbatim = 0;
+            self.index.take();
             self.fields.retain(|f| !f.key.starts_with("extra."));
             return (before != self.fields.len()).then_some(Value::Null);
         }
         let i = self.position(key)?;
         self.cut_verbatim(i);
+        // Later positions move down: the index is rebuilt when next needed.
+        self.index.take();
         let f = self.fields.remove(i);
         let v = self.value(&f).clone();
         Some(v)
@@ -587,7 +648,12 @@ impl Message {
                 self.cut_verbatim(i);
                 self.fields[i] = field
             }
-            None => self.fields.push(field),
+            None => {
+                if let Some(ix) = self.index.get_mut() {
+                    ix.insert(&self.fields, &field.key, self.fields.len());
+                }
+                self.fields.push(field)
+            }
         }
     }
 
@@ -759,6 +825,12 @@ impl Message {
         let first = *bytes.first()?;
         let use_cache = !subitem && !escaped && hint.misses < HINT_MISSES;
         let cached = use_cache && !hint.valid.is_empty() && same_bytes(&hint.valid, bytes);
+        // The value when finding it valid decoded it. Every span kept must decode
+        // later without failure (`decode_span`): the scanners accept JSON that
+        // serde_json does not decode (numbers beyond f64, lone surrogates and
+        // nesting beyond 128 levels inside nested values), so such values are
+        // decoded here, and one that fails takes the slow path, which dumps the line.
+        let mut decoded = None;
         if cached {
             // Found valid for this field in an earlier line.
         } else if first == b'"' {
@@ -774,7 +846,14 @@ impl Message {
             }
         } else if first == b'n' {
             return Some(true); // null: ignored
-        } else if !subitem {
+        } else if subitem {
+            // Any JSON value is a valid `extra.*` item.
+            decoded = match first {
+                b't' | b'f' => None,
+                b'{' | b'[' => Some(serde_json::from_str(text).ok()?),
+                _ => Some(parse_number(text)?),
+            };
+        } else {
             // Numbers and booleans of known fields: valid as they are?
             let v: Value = match first {
                 b't' => Value::Bool(true),
@@ -791,6 +870,7 @@ impl Message {
             if constrained && (!v.is_i64() || check_constraints(spec, text).is_err()) {
                 return None;
             }
+            decoded = Some(v);
         }
         if cached {
             hint.misses = 0;
@@ -809,7 +889,7 @@ impl Message {
         let field = Field {
             key,
             raw: Some(span),
-            val: OnceCell::new(),
+            val: decoded.map_or_else(OnceCell::new, OnceCell::from),
         };
         let dup = if subitem {
             self.position(&field.key)
@@ -877,8 +957,12 @@ impl Message {
                     continue;
                 }
                 next_at = None;
-                let v: Value =
-                    serde_json::from_str(p.text).map_err(|e| InputError::Json(e.to_string()))?;
+                let v: Value = serde_json::from_str(p.text).map_err(|e| {
+                    InputError::Json(match lone_surrogate(p.text) {
+                        Some(esc) => format!("{}: lone surrogate {esc} (no UTF-8 form)", p.key),
+                        None => format!("{}: {e}", p.key),
+                    })
+                })?;
                 msg.add_read(p.key, v, &mut seen, h, pairs[n + 1..].iter().map(|q| q.key))
                     .map_err(InputError::Field)?;
             }
@@ -1020,6 +1104,26 @@ fn lone_surrogate(text: &str) -> Option<&str> {
     None
 }
 
+/// The value of a span [`Message::keep_raw`] kept without decoding it: a string
+/// without escapes, `true`, `false`, or a number `parse_number` took; all decode.
+/// (Nothing else is left undecoded, so the fallback is never taken.)
+fn decode_span(text: &[u8]) -> Value {
+    if let Some(s) = plain_text(text) {
+        return Value::String(s.to_string());
+    }
+    match text {
+        b"true" => Value::Bool(true),
+        b"false" => Value::Bool(false),
+        _ => std::str::from_utf8(text)
+            .ok()
+            .and_then(parse_number)
+            .unwrap_or_else(|| {
+                debug_assert!(false, "undecodable span {text:?}");
+                Value::Null
+            }),
+    }
+}
+
 /// The value of a JSON string's text when it has no escapes: its bytes between
 /// the quotes. (Spans were checked for UTF-8 and control characters when read;
 /// the UTF-8 check here is cheap.)
@@ -1064,6 +1168,10 @@ fn invalid(key: &str, value: &Value, reason: Option<String>) -> FieldError {
 
 /// A JSON number as serde_json decodes it (integers exactly, others as f64).
 fn parse_number(text: &str) -> Option<Value> {
+    // serde_json reads `-0` as the float -0.0 (Python: the int 0).
+    if text == "-0" {
+        return serde_json::Number::from_f64(-0.0).map(Value::Number);
+    }
     if let Ok(i) = text.parse::<i64>() {
         return Some(Value::from(i));
     }
@@ -1290,5 +1398,99 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Err(de::Error::custom(NOT_OBJECT))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key index agrees with a plain search through every kind of change,
+    /// across the size where it is built.
+    #[test]
+    fn key_index_follows_changes() {
+        let mut m = Message::event();
+        let mut want: Vec<String> = Vec::new();
+        for i in 0..3 * INDEX_MIN {
+            let k = format!("extra.k{i}");
+            m.add(&k, i as u64).unwrap();
+            want.push(k);
+            if i % 7 == 0 {
+                m.set("extra.k0", "again").unwrap();
+            }
+            if i % 11 == 10 {
+                let gone = want.remove(i / 3);
+                assert!(m.remove(&gone).is_some());
+                assert!(m.get(&gone).is_none());
+            }
+            if i % 37 == 36 {
+                let c = m.clone();
+                assert_eq!(c, m);
+            }
+            for (n, k) in want.iter().enumerate() {
+                assert_eq!(m.position(k), Some(n), "{k} after {i}");
+            }
+            assert_eq!(m.position("extra.none"), None);
+        }
+        m.add("source.ip", "192.0.2.1").unwrap();
+        assert!(m.add("extra.k1", 1).is_err(), "an existing key is found");
+        m.remove("extra");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m.get_str("source.ip"), Some("192.0.2.1"));
+        // A read message with many keys.
+        let line: String = (0..500)
+            .map(|i| format!("\"extra.r{i}\":{i},"))
+            .collect::<String>();
+        let line = format!("{{{line}\"extra.r7\":\"last\"}}");
+        let m = Message::from_json(line.as_bytes(), MsgType::Event).unwrap();
+        assert_eq!(m.len(), 500);
+        assert_eq!(m.get_str("extra.r7"), Some("last"));
+        assert_eq!(m.get("extra.r499"), Some(&Value::from(499)));
+    }
+
+    /// Many distinct keys take linear time: 100,000 inserts would take minutes
+    /// with a linear search per insert (and this bound is a debug build's).
+    #[test]
+    fn many_keys_are_not_quadratic() {
+        let t = std::time::Instant::now();
+        let mut m = Message::event();
+        for i in 0..100_000 {
+            m.add(&format!("extra.k{i}"), i).unwrap();
+        }
+        let mut line = Vec::new();
+        m.write_json(&mut line);
+        let back = Message::from_json(&line, MsgType::Event).unwrap();
+        assert_eq!(back.len(), 100_000);
+        let secs = t.elapsed().as_secs_f64();
+        assert!(secs < 10.0, "{secs} s");
+    }
+
+    /// Every span kept undecoded decodes (the fallback of `decode_span` is
+    /// never taken), and values serde_json cannot decode are not kept.
+    #[test]
+    fn kept_spans_decode() {
+        for (text, ok) in [
+            ("1", true),
+            ("-0", true),
+            ("-1.5e300", true),
+            ("123456789012345678901234567890", true),
+            ("1e400", false),
+            ("[1e400]", false),
+            (r#"{"a":"\udc00"}"#, false),
+            (r#"["\ud83d\ude00"]"#, true),
+            ("true", true),
+            (r#""plain""#, true),
+            (r#""esc\n""#, true),
+        ] {
+            for spaced in ["", " "] {
+                let line = format!("{{\"extra.x\":{spaced}{text}}}");
+                let r = Message::from_json(line.as_bytes(), MsgType::Event);
+                assert_eq!(r.is_ok(), ok, "{line}: {r:?}");
+                if let Ok(m) = r {
+                    let want: Value = serde_json::from_str(text).unwrap();
+                    assert_eq!(m.get("extra.x"), Some(&want), "{line}");
+                }
+            }
+        }
     }
 }
