@@ -622,6 +622,18 @@ impl Message {
                     continue;
                 }
                 let full = format!("{key}.{k}");
+                // The one place keys are made from data (a JSON object's keys: a
+                // feed's column names, an `"extra": {...}` read): IntelMQ's key
+                // rule holds for them as for any other key, so that what is
+                // written is JSON every tool reads back. (IntelMQ sets them
+                // unchecked here; its next bot then rejects the event.)
+                if !harmonization::is_valid_key_syntax(&full) {
+                    return Err(FieldError::InvalidKey {
+                        key: full,
+                        reason:
+                            "Does not match regular expression ^[a-z_][a-z_0-9]+(\\.[a-z_0-9]+)*$",
+                    });
+                }
                 self.put(Cow::Owned(full), v);
             }
             return Ok(true);

@@ -444,3 +444,74 @@ fn update_downloads_and_verifies() {
         assert!(!state3.path().join("shadowserver-schema.json").exists());
     }
 }
+
+/// Column names become `extra.*` keys in one place, under IntelMQ's key rule:
+/// a name that breaks it (a quote, a line break, a space, upper case) makes its
+/// rows dumped with the reason, and what is written is JSON every tool reads.
+/// (IntelMQ writes such keys, and its next bot rejects the event.)
+#[test]
+fn column_names_are_checked_keys() {
+    let state = tempfile::tempdir().unwrap();
+    let dump = state.path().join("dump.ndjson");
+    let good = std::fs::read_to_string(data("event4_demo.csv")).unwrap();
+    let (head, rows) = good.split_once('\n').unwrap();
+    for bad in ["q\"\"uote", "new\nline", "two words", "Upper", "a\\b"] {
+        let csv = format!("{head},\"{bad}\"\n{}", rows.replace('\n', ",v\n"));
+        let _ = std::fs::remove_file(&dump);
+        let out = run(
+            parse_bin(state.path())
+                .args(["shadowserver", "-q", "-p", &schema_param(), "--dump"])
+                .arg(&dump),
+            report(csv.as_bytes(), "event4_demo.csv").as_bytes(),
+        );
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+        let d = std::fs::read_to_string(&dump).unwrap();
+        let recs: Vec<Value> = d
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(recs.len(), rows.lines().count(), "{bad:?}");
+        for r in recs {
+            let why = r["error"].as_str().unwrap();
+            assert!(why.contains("invalid key 'extra."), "{bad:?}: {why}");
+        }
+    }
+    // The JSON parser: the same rule for record keys.
+    let out = run(
+        parse_bin(state.path()).args(["shadowserver-json", "-p", &schema_param()]),
+        report(
+            br#"[{"timestamp": "2024-05-02T10:00:00Z", "src_ip": "192.0.2.10", "Bad\"Key\n": 1}]"#,
+            "2024-05-02-event4_demo.json",
+        )
+        .as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid key"));
+}
+
+/// A row with 40,000 columns of its own takes time linear in them (a linear
+/// search per key made this seconds per row).
+#[test]
+fn many_unknown_columns_are_linear() {
+    let state = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(data("event4_demo.csv")).unwrap();
+    let (head, rows) = good.split_once('\n').unwrap();
+    let row = rows.lines().next().unwrap();
+    let n = 40_000;
+    let names: String = (0..n).map(|i| format!(",col_{i}")).collect();
+    let values: String = (0..n).map(|i| format!(",{i}")).collect();
+    let csv = format!("{head}{names}\n{row}{values}\n{row}{values}\n");
+    let t = std::time::Instant::now();
+    let out = run(
+        parse_bin(state.path()).args(["shadowserver", "-q", "-p", &schema_param()]),
+        report(csv.as_bytes(), "event4_demo.csv").as_bytes(),
+    );
+    let secs = t.elapsed().as_secs_f64();
+    assert_ok(&out);
+    let evs = events(&out.stdout);
+    assert_eq!(evs.len(), 2);
+    assert!(evs[1].contains_key("extra.col_39999"));
+    assert!(secs < 20.0, "{secs} s");
+}
