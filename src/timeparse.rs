@@ -801,15 +801,17 @@ fn could_be_tzname(
             || matches!(token, "UTC" | "GMT" | "Z" | "z"))
 }
 
-fn ampm_valid(hour: Option<i64>, ampm: Option<i64>) -> bool {
-    // fuzzy=True variant of parser._ampm_valid
-    let mut valid = ampm.is_none();
+/// `parser._ampm_valid`: not fuzzy, an AM/PM without a 12-hour clock hour is
+/// an error.
+fn ampm_valid(hour: Option<i64>, ampm: Option<i64>, fuzzy: bool) -> R<bool> {
+    let mut valid = !(fuzzy && ampm.is_some());
     match hour {
+        None | Some(13..) | Some(..0) if !fuzzy => return Err(()),
         None => valid = false,
         Some(h) if !(0..=12).contains(&h) => valid = false,
         _ => {}
     }
-    valid
+    Ok(valid)
 }
 
 fn adjust_ampm(hour: i64, ampm: i64) -> i64 {
@@ -887,7 +889,13 @@ fn assign_hms(res: &mut Res, value_repr: &str, hms: i64) -> R<()> {
     Ok(())
 }
 
-fn parse_numeric_token(l: &[String], idx0: usize, ymd: &mut Ymd, res: &mut Res) -> R<usize> {
+fn parse_numeric_token(
+    l: &[String],
+    idx0: usize,
+    ymd: &mut Ymd,
+    res: &mut Res,
+    fuzzy: bool,
+) -> R<usize> {
     let mut idx = idx0;
     let value_repr = l[idx].as_str();
     let value = to_decimal(value_repr)?;
@@ -998,13 +1006,14 @@ fn parse_numeric_token(l: &[String], idx0: usize, ymd: &mut Ymd, res: &mut Res) 
         idx += 1;
     } else if ymd.could_be_day(&value) {
         ymd.append_dec(&value, None)?;
+    } else if !fuzzy {
+        return Err(());
     }
-    // else: fuzzy, ignore
     Ok(idx)
 }
 
-/// `parser._parse(timestr, fuzzy=True)` followed by `parserinfo.validate`.
-fn du_parse(timestr: &str, this_year: i64) -> R<Res> {
+/// `parser._parse(timestr, fuzzy=fuzzy)` followed by `parserinfo.validate`.
+fn du_parse(timestr: &str, this_year: i64, fuzzy: bool) -> R<Res> {
     let mut l = timelex(timestr);
     let len_l = l.len();
     let mut res = Res::default();
@@ -1013,7 +1022,7 @@ fn du_parse(timestr: &str, this_year: i64) -> R<Res> {
     while i < len_l {
         let cur = l[i].clone();
         if is_float_token(&cur) {
-            i = parse_numeric_token(&l, i, &mut ymd, &mut res)?;
+            i = parse_numeric_token(&l, i, &mut ymd, &mut res, fuzzy)?;
         } else if let Some(wd) = info_weekday(&cur) {
             res.weekday = Some(wd);
         } else if let Some(m) = info_month(&cur) {
@@ -1044,7 +1053,7 @@ fn du_parse(timestr: &str, this_year: i64) -> R<Res> {
                 }
             }
         } else if let Some(ap) = info_ampm(&cur) {
-            if ampm_valid(res.hour, res.ampm) {
+            if ampm_valid(res.hour, res.ampm, fuzzy)? {
                 res.hour = Some(adjust_ampm(res.hour.ok_or(())?, ap));
                 res.ampm = Some(ap);
             }
@@ -1098,8 +1107,10 @@ fn du_parse(timestr: &str, this_year: i64) -> R<Res> {
                 i += 4;
             }
             i += 1;
+        } else if !fuzzy && !info_jump(&cur) {
+            return Err(());
         }
-        // else: jump or fuzzy-skipped token
+        // else: a jump word, or a token fuzzy parsing skips
         i += 1;
     }
 
@@ -1158,12 +1169,33 @@ fn build_naive(res: &Res, default: NaiveDateTime) -> Result<NaiveDateTime, Strin
 }
 
 fn parse_fuzzy_impl(s: &str, default: NaiveDateTime, this_year: i64) -> Result<Parsed, String> {
-    let res = du_parse(s, this_year).map_err(|_| format!("Unknown string format: {s}"))?;
+    parse_impl(s, default, this_year, true, &[])
+}
+
+fn parse_impl(
+    s: &str,
+    default: NaiveDateTime,
+    this_year: i64,
+    fuzzy: bool,
+    tzinfos: &[(&str, i32)],
+) -> Result<Parsed, String> {
+    let res = du_parse(s, this_year, fuzzy).map_err(|_| format!("Unknown string format: {s}"))?;
     if res.len() == 0 {
         return Err(format!("String does not contain a date: {s}"));
     }
     let naive = build_naive(&res, default)?;
-    // _build_tzaware (no tzinfos; host zone names are ('UTC', 'UTC'))
+    // _build_tzaware: a zone name in `tzinfos` first (given as an offset in
+    // seconds); host zone names are ('UTC', 'UTC').
+    let named = res
+        .tzname
+        .as_deref()
+        .and_then(|n| tzinfos.iter().find(|(k, _)| *k == n));
+    if let Some(&(_, off)) = named {
+        return FixedOffset::east_opt(off)
+            .and_then(|tz| tz.from_local_datetime(&naive).single())
+            .map(Parsed::Aware)
+            .ok_or_else(|| "offset must be a timedelta strictly between -24h and 24h".to_string());
+    }
     if res.tzname.as_deref() == Some("UTC") || res.tzoffset == Some(0) {
         return Ok(Parsed::Aware(naive.and_utc().fixed_offset()));
     }
@@ -1188,6 +1220,16 @@ fn parse_fuzzy_impl(s: &str, default: NaiveDateTime, this_year: i64) -> Result<P
 /// (dateutil's default is today at midnight).
 pub fn parse_fuzzy(s: &str, default: NaiveDateTime) -> Result<Parsed, String> {
     parse_fuzzy_impl(s, default, current_year())
+}
+
+/// `dateutil.parser.parse(s, tzinfos=tzinfos)`: not fuzzy (a token that is no
+/// part of a date is an error), zone names looked up in `tzinfos` (offsets in
+/// seconds east of UTC), missing components from today at midnight.
+pub fn parse_strict(s: &str, tzinfos: &[(&str, i32)]) -> Result<Parsed, String> {
+    let today = chrono::Utc::now()
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN);
+    parse_impl(s, today, current_year(), false, tzinfos)
 }
 
 // ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 //! network (or address) a line (IntelMQ `intelmq.bots.parsers.cymru.parser_full_bogons`).
 
 use super::feedio;
-use super::util_feeds::{iso_or_text, soft};
+use super::util_feeds::{dateutil_iso, soft};
 use super::{Params, Parser, Records};
 use crate::harmonization::py_strip;
 use crate::message::Message;
@@ -32,7 +32,7 @@ impl Parser for CymruFullBogons {
             .find(')')
             .unwrap_or(first_row.len().saturating_sub(1));
         let time_str = first_row.get(open..close).unwrap_or("");
-        let updated = iso_or_text(time_str);
+        let updated = dateutil_iso(time_str, &[])?;
         let tempdata = [first_row.to_string()];
         for row in feedio::splitlines(text) {
             let val = py_strip(row);

@@ -2,7 +2,7 @@
 //! (IntelMQ `intelmq.bots.parsers.dshield.parser_block`).
 
 use super::feedio;
-use super::util_feeds::{iso_or_text, reject};
+use super::util_feeds::{dateutil_iso, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
 use crate::pipeline::Fail;
@@ -23,7 +23,7 @@ impl Parser for DshieldBlock {
             if row.starts_with('#') || row.is_empty() || row.starts_with("Start") {
                 if row.contains("updated") {
                     let t = row.find(": ").map(|i| &row[i + 2..]).unwrap_or(&row[1..]);
-                    time = Some(iso_or_text(t));
+                    time = Some(dateutil_iso(t, &[])?);
                 }
                 continue;
             }

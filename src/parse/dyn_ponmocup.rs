@@ -2,12 +2,15 @@
 //! line, the infected and the compromised side (IntelMQ `intelmq.bots.parsers.dyn.parser`).
 
 use super::feedio;
-use super::util_feeds::{iso_or_text, reject};
+use super::util_feeds::{dateutil_iso, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
 use crate::pipeline::Fail;
 
 pub struct Dyn;
+
+/// The parser's `TZOFFSETS`, given to dateutil as `tzinfos`.
+const TZOFFSETS: [(&str, i32); 2] = [("PST", -8 * 3600), ("PDT", -7 * 3600)];
 
 pub fn build(_: &Params) -> anyhow::Result<Box<dyn Parser>> {
     Ok(Box::new(Dyn))
@@ -19,7 +22,7 @@ impl Parser for Dyn {
         let mut source_time: Option<String> = None;
         for row in feedio::splitlines(&text) {
             if let Some(t) = row.strip_prefix("# last updated:") {
-                source_time = Some(iso_or_text(t));
+                source_time = Some(dateutil_iso(t, &TZOFFSETS)?);
                 continue;
             }
             // Blank lines are no records (IntelMQ stops the report on them).

@@ -14,7 +14,7 @@
 //!   time.source) plus rir -> source.registry.
 
 use super::feedio;
-use super::util_feeds::{from_epoch, iso_or_text, reject};
+use super::util_feeds::{dateutil_iso, from_epoch, reject};
 use super::{Params, Parser, Records};
 use crate::message::Message;
 use crate::pipeline::Fail;
@@ -48,7 +48,7 @@ impl Parser for SpamhausDrop {
                     if line.contains("Last-Modified:") {
                         let v = line.trim_matches([';', ' ']);
                         let v = v.get(15..).unwrap_or("");
-                        last_generated = Some(iso_or_text(v));
+                        last_generated = Some(dateutil_iso(v, &[])?);
                     }
                 }
                 feedio::Line::Record { line, raw } => {

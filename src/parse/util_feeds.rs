@@ -1,14 +1,13 @@
 //! Small helpers shared by the line- and list-oriented feed parsers.
 //!
-//! Feeds write their timestamps in a handful of fixed formats; IntelMQ hands them
-//! to dateutil. [`feed_time`] turns the formats these feeds use into IntelMQ's ISO
-//! form directly, so a parser does not depend on a general fuzzy parser for them;
-//! anything else falls back to the harmonization's own DateTime sanitation.
+//! Feed timestamps go through the dateutil port ([`crate::timeparse`]) as in
+//! IntelMQ: [`feed_time`] as the harmonization's DateTime sanitation (fuzzy),
+//! [`dateutil_iso`] as the parsers' own `dateutil.parser.parse` calls (not fuzzy).
 
 use crate::message::Message;
 use crate::pipeline::Fail;
 use crate::timeparse;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::DateTime;
 use serde_json::Value;
 
 /// IntelMQ `add(..., raise_failure=False)`: a value that does not fit is left out.
@@ -19,101 +18,6 @@ pub fn soft(ev: &mut Message, key: &str, v: impl Into<Value>) -> bool {
 /// A record-level failure with a message.
 pub fn reject(msg: impl std::fmt::Display) -> Fail {
     Fail::Reject(msg.to_string())
-}
-
-/// Offsets of the time zone names these feeds use (dateutil knows UTC/GMT/Z;
-/// the dyn parser adds PST/PDT).
-fn tz_offset(name: &str) -> Option<i32> {
-    match name {
-        "UTC" | "GMT" | "Z" | "UT" => Some(0),
-        "PST" => Some(-8 * 3600),
-        "PDT" => Some(-7 * 3600),
-        "CET" => Some(3600),
-        "CEST" => Some(2 * 3600),
-        _ => None,
-    }
-}
-
-const NAIVE_FORMATS: &[&str] = &[
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-    "%a %b %d %H:%M:%S %Y",
-    "%a %b %e %H:%M:%S %Y",
-    "%a, %d %b %Y %H:%M:%S",
-    "%d %b %Y %H:%M:%S",
-    "%Y%m%d%H%M%S",
-    "%Y/%m/%d %H:%M:%S",
-];
-
-/// Parse a timestamp in one of the fixed formats feeds use, giving an aware time
-/// (naive ones are UTC, as IntelMQ's DateTime sanitation treats them).
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for f in [
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-    ] {
-        if let Ok(d) = DateTime::parse_from_str(s, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    // A zone name, either at the end or before the year (`date` output).
-    let words: Vec<&str> = s.split_whitespace().collect();
-    for (i, w) in words.iter().enumerate() {
-        let name = w.trim_end_matches(',');
-        if let Some(off) = tz_offset(name) {
-            let rest: Vec<&str> = words
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, w)| *w)
-                .collect();
-            let naive = parse_naive(&rest.join(" "))?;
-            let tz = FixedOffset::east_opt(off)?;
-            return tz
-                .from_local_datetime(&naive)
-                .single()
-                .map(|d| d.with_timezone(&Utc));
-        }
-    }
-    // `+0`, `+00`, `+0000` offsets written without a colon after a naive time.
-    if let Some((head, off)) = s.rsplit_once('+') {
-        if !off.is_empty() && off.len() <= 4 && off.bytes().all(|b| b.is_ascii_digit()) {
-            let v: i32 = off.parse().ok()?;
-            let secs = if off.len() <= 2 {
-                v * 3600
-            } else {
-                (v / 100) * 3600 + (v % 100) * 60
-            };
-            let naive = parse_naive(head.trim())?;
-            let tz = FixedOffset::east_opt(secs)?;
-            return tz
-                .from_local_datetime(&naive)
-                .single()
-                .map(|d| d.with_timezone(&Utc));
-        }
-    }
-    parse_naive(s).map(|n| n.and_utc())
-}
-
-fn parse_naive(s: &str) -> Option<NaiveDateTime> {
-    for f in NAIVE_FORMATS {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(n);
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
 }
 
 /// A feed timestamp as IntelMQ's DateTime sanitation makes it (dateutil's fuzzy
@@ -127,13 +31,15 @@ pub fn from_epoch(secs: i64) -> Option<String> {
     DateTime::from_timestamp(secs, 0).map(|t| timeparse::to_iso(&t))
 }
 
-/// dateutil's `isoformat()` of a parsed time: naive stays naive, aware keeps its
-/// offset. IntelMQ then sanitizes it; we give the UTC form right away.
-pub fn iso_or_text(s: &str) -> String {
-    match parse_time(s) {
-        Some(t) => timeparse::to_iso(&t),
-        None => s.to_string(),
-    }
+/// `dateutil.parser.parse(s, tzinfos=tzinfos).isoformat()`, as the parsers of
+/// list feeds read their "last updated" headers: not fuzzy, zone names from
+/// `tzinfos` only (offsets in seconds). IntelMQ then sanitizes the ISO text;
+/// the UTC form is given right away. An unreadable time fails the report, as
+/// dateutil's ParserError does.
+pub fn dateutil_iso(s: &str, tzinfos: &[(&str, i32)]) -> Result<String, Fail> {
+    timeparse::parse_strict(s, tzinfos)
+        .map(|p| timeparse::to_iso(&p.to_utc()))
+        .map_err(reject)
 }
 
 /// A `csv.DictReader` row: the header's names with the row's values (`None`
@@ -234,15 +140,29 @@ mod tests {
         let t = |s| feed_time(s).as_str().unwrap().to_string();
         assert_eq!(t("2016-11-14 08:30 UTC"), "2016-11-14T08:30:00+00:00");
         // A zone name dateutil does not know is ignored, as in IntelMQ's sanitation
-        // (only the dyn parser gives dateutil the US zones, see `iso_or_text`).
+        // (only the dyn parser gives dateutil the US zones, see `dateutil_iso`).
         assert_eq!(
             t("Tue Mar 15 00:47:49 PDT 2016"),
             "2016-03-15T00:47:49+00:00"
         );
+        let pst = [("PST", -8 * 3600), ("PDT", -7 * 3600)];
+        let iso = |s, tz: &[(&str, i32)]| dateutil_iso(s, tz).map_err(|e| format!("{e:?}"));
         assert_eq!(
-            iso_or_text("Tue Mar 15 00:47:49 PDT 2016"),
+            iso("Tue Mar 15 00:47:49 PDT 2016", &pst).unwrap(),
             "2016-03-15T07:47:49+00:00"
         );
+        assert_eq!(
+            iso("Tue Mar 15 00:47:49 PDT 2016", &[]).unwrap(),
+            "2016-03-15T00:47:49+00:00"
+        );
+        assert_eq!(
+            iso(" Mon, 17 Aug 2015 14:36:19 +0200", &[]).unwrap(),
+            "2015-08-17T12:36:19+00:00"
+        );
+        // Not fuzzy: words that are no part of a date fail, as in dateutil.
+        assert!(iso("updated Mon, 17 Aug 2015 14:36:19", &[]).is_err());
+        assert!(iso("2015-08-17 junk", &[]).is_err());
+        assert!(iso("", &[]).is_err());
         assert_eq!(
             t("Mon, 17 Aug 2015 14:36:19 +0000"),
             "2015-08-17T14:36:19+00:00"
