@@ -13,7 +13,7 @@
 use super::cond::{
     compile_regex, network, Cond, Field, Key, MultiOp, NumOp, Operand, Pattern, StrOp,
 };
-use super::value::{sieve_time, When};
+use super::value::{from_now, sieve_time, When};
 use crate::harmonization::{harmonization, FieldType, MsgType};
 use chrono::Duration;
 use ipnetwork::IpNetwork;
@@ -49,7 +49,8 @@ enum Tok {
     Num(Value),
     Word(String),
     Net(IpNetwork),
-    Dur(Duration),
+    /// `None`: too long for a duration.
+    Dur(Option<Duration>),
     Op(&'static str),
     End,
 }
@@ -184,13 +185,14 @@ fn word_token(w: &str) -> Option<Tok> {
             let u = &unit[n.len()..];
             if let (Ok(n), false) = (n.parse::<i64>(), u.is_empty()) {
                 let d = match u {
-                    "s" => Duration::seconds(n),
-                    "m" | "min" => Duration::minutes(n),
-                    "h" => Duration::hours(n),
-                    "d" => Duration::days(n),
-                    "w" => Duration::weeks(n),
+                    "s" => Duration::try_seconds(n),
+                    "m" | "min" => Duration::try_minutes(n),
+                    "h" => Duration::try_hours(n),
+                    "d" => Duration::try_days(n),
+                    "w" => Duration::try_weeks(n),
                     _ => return None,
                 };
+                // Too long for a duration at all: said where it is used.
                 return Some(Tok::Dur(d));
             }
         }
@@ -211,7 +213,13 @@ fn word_token(w: &str) -> Option<Tok> {
 struct Parser {
     toks: Vec<(usize, Tok)>,
     i: usize,
+    /// Parentheses and negations open around the current token.
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and negations: the parser and the evaluator
+/// recurse once per level, and a thread's stack is finite.
+pub const MAX_NESTING: usize = 200;
 
 /// The right-hand side of a comparison.
 enum Rhs {
@@ -289,17 +297,29 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Cond, Error> {
-        if self.is_op("!") || self.is_word("not") {
-            self.next();
-            return Ok(Cond::Not(Box::new(self.unary()?)));
-        }
-        if self.is_op("(") {
-            self.next();
-            let c = self.or()?;
-            if !self.is_op(")") {
-                return self.err("expected ')'");
+        let negation = self.is_op("!") || self.is_word("not");
+        if negation || self.is_op("(") {
+            if self.depth == MAX_NESTING {
+                return Err(Error {
+                    col: self.col(),
+                    msg: format!(
+                        "nested too deeply (more than {MAX_NESTING} parentheses and negations)"
+                    ),
+                });
             }
+            self.depth += 1;
             self.next();
+            let c = if negation {
+                Cond::Not(Box::new(self.unary()?))
+            } else {
+                let c = self.or()?;
+                if !self.is_op(")") {
+                    return self.err("expected ')'");
+                }
+                self.next();
+                c
+            };
+            self.depth -= 1;
             return Ok(c);
         }
         if self.is_word("exists") {
@@ -484,7 +504,16 @@ impl Parser {
                 };
                 self.next();
                 match self.next() {
-                    (_, Tok::Dur(d)) => Rhs::Time(When::FromNow(d * sign)),
+                    (at, Tok::Dur(d)) => {
+                        let d = d.map(|d| if sign < 0 { -d } else { d });
+                        match d
+                            .ok_or_else(|| "time span out of range".to_string())
+                            .and_then(from_now)
+                        {
+                            Ok(w) => Rhs::Time(w),
+                            Err(e) => return Err(Error { col: at, msg: e }),
+                        }
+                    }
                     _ => {
                         self.i -= 1;
                         return self.err("expected a duration such as 2d, 12h, 30m, 45s or 1w");
@@ -591,7 +620,11 @@ fn in_list(key: Key, items: Vec<(usize, Rhs)>) -> Result<Cond, Error> {
 /// Compile an expression.
 pub fn compile(src: &str) -> Result<Cond, Error> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, i: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        depth: 0,
+    };
     if matches!(p.peek(), Tok::End) {
         return p.err("expected an expression");
     }

@@ -52,25 +52,57 @@ pub fn mentions_timespan(s: &str) -> bool {
 /// IntelMQ's `parse_relative`: `"4 hours"` -> 4 hours. The number and the unit
 /// are separated by white space; a trailing `s` is optional.
 pub fn parse_relative(s: &str) -> Result<Duration, String> {
-    let err = || format!("Could not process result of regex for attribute {s:?}");
+    relative_span(s).unwrap_or_else(|| {
+        Err(format!(
+            "Could not process result of regex for attribute {s:?}"
+        ))
+    })
+}
+
+/// [`parse_relative`]: `None` when the text is not a relative span at all,
+/// `Some(Err)` when it is one too long to compute with (Python's timedelta
+/// stops at 999,999,999 days; times are kept to chrono's range from now).
+pub fn relative_span(s: &str) -> Option<Result<Duration, String>> {
     let t = s.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
-        return Err(err());
+        return None;
     }
     let rest = &t[digits..];
     let unit = rest.trim_start();
     if unit.len() == rest.len() {
-        return Err(err());
+        return None;
     }
     // `(\w+[^s])s?`: a unit of at least two characters, with an optional `s`.
     let unit = match unit.strip_suffix('s') {
         Some(u) if u.chars().count() >= 2 => u,
         _ => unit,
     };
-    let (_, minutes) = TIMESPANS.iter().find(|(u, _)| *u == unit).ok_or_else(err)?;
-    let n: f64 = t[..digits].parse::<f64>().map_err(|_| err())?;
-    Ok(Duration::microseconds((n * minutes * 60e6).round() as i64))
+    let (_, minutes) = TIMESPANS.iter().find(|(u, _)| *u == unit)?;
+    let n: f64 = t[..digits].parse::<f64>().ok()?;
+    let micros = (n * minutes * 60e6).round();
+    // `as` would saturate: a span beyond i64 microseconds is out of range, and
+    // so is one that takes now out of chrono's range either way.
+    let d = (micros < 9.2e18).then(|| Duration::microseconds(micros as i64));
+    Some(
+        d.filter(|d| from_now(-*d).is_ok() && from_now(*d).is_ok())
+            .ok_or_else(|| format!("time span out of range: {s:?}")),
+    )
+}
+
+/// `now + d` as a [`When`], checked: an error when the time it means today is
+/// out of range (a program holding it cannot be evaluated).
+pub fn from_now(d: Duration) -> Result<When, String> {
+    // A century of margin keeps `resolve` in range for as long as a run lasts.
+    let margin = Duration::days(36_525);
+    let end = if d < Duration::zero() {
+        d.checked_sub(&margin)
+    } else {
+        d.checked_add(&margin)
+    };
+    end.and_then(|e| Utc::now().checked_add_signed(e))
+        .map(|_| When::FromNow(d))
+        .ok_or_else(|| "time out of range: now plus the span is no date".to_string())
 }
 
 /// Read a timestamp as IntelMQ's `DateTime.from_isoformat(value, True)` does
@@ -99,7 +131,16 @@ impl When {
     pub fn resolve(&self) -> DateTime<Utc> {
         match self {
             When::At(t) => *t,
-            When::FromNow(d) => Utc::now() + *d,
+            // Checked when built (`from_now`); saturating all the same.
+            When::FromNow(d) => {
+                Utc::now()
+                    .checked_add_signed(*d)
+                    .unwrap_or(if *d < Duration::zero() {
+                        DateTime::<Utc>::MIN_UTC
+                    } else {
+                        DateTime::<Utc>::MAX_UTC
+                    })
+            }
         }
     }
 }
@@ -107,8 +148,8 @@ impl When {
 /// The sieve's `parse_timeattr`: an absolute time, or a relative span meaning
 /// that long ago.
 pub fn sieve_time(s: &str) -> Result<When, String> {
-    if let Ok(d) = parse_relative(s) {
-        return Ok(When::FromNow(-d));
+    if let Some(d) = relative_span(s) {
+        return d.map(|d| When::FromNow(-d));
     }
     // pendulum.parse takes ISO 8601 forms; date-only and naive times are UTC.
     if let Some(t) = read_time(s) {

@@ -182,7 +182,7 @@ impl HtmlTable {
 impl Parser for HtmlTable {
     fn parse(&mut self, data: &[u8], out: &mut Records) -> Result<(), Fail> {
         let text = feedio::decode(data);
-        let dom = Dom::parse(&text);
+        let dom = Dom::parse(&text).map_err(Fail::Reject)?;
         let mut tables = Vec::new();
         dom.find_all(0, "table", &mut tables);
         tables.retain(|&t| self.table_matches(&dom, t));

@@ -77,8 +77,15 @@ pub fn unescape(s: &str) -> String {
     out
 }
 
+/// Deepest element nesting read: the tree is walked recursively (text, search,
+/// serialization), and a thread's stack is finite. Feed pages nest a few dozen
+/// levels; `html.parser` leaves unclosed tags open, so a page of unclosed `<td>`s
+/// nests one level per cell.
+pub const MAX_DEPTH: usize = 2000;
+
 impl Dom {
-    pub fn parse(html: &str) -> Dom {
+    /// Read a page; an error when elements nest deeper than [`MAX_DEPTH`].
+    pub fn parse(html: &str) -> Result<Dom, String> {
         let mut dom = Dom {
             nodes: vec![Node::Element {
                 name: "[document]".into(),
@@ -127,7 +134,14 @@ impl Dom {
                 }
                 if next.is_ascii_alphabetic() {
                     dom.flush_text(&mut text, &open);
+                    let at = i;
                     i = dom.start_tag(html, i + 1, &mut open);
+                    // The document node is open too.
+                    if open.len() > MAX_DEPTH + 1 {
+                        return Err(format!(
+                            "HTML elements nested deeper than {MAX_DEPTH} (at byte {at})"
+                        ));
+                    }
                     continue;
                 }
             }
@@ -139,7 +153,7 @@ impl Dom {
             i = end;
         }
         dom.flush_text(&mut text, &open);
-        dom
+        Ok(dom)
     }
 
     fn name(&self, n: usize) -> &str {
@@ -388,7 +402,7 @@ mod tests {
     use super::*;
 
     fn first_tr(h: &str) -> (String, Vec<String>) {
-        let d = Dom::parse(h);
+        let d = Dom::parse(h).unwrap();
         let mut trs = Vec::new();
         d.find_all(0, "tr", &mut trs);
         let mut s = String::new();

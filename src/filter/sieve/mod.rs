@@ -185,10 +185,16 @@ fn basic_math(ev: &Message, key: &str, op: Assign, value: &Value) -> Result<Valu
         .ok_or_else(|| Fail::Reject(format!("not a relative time: {}", py_str(value))))
         .and_then(|s| parse_relative(s).map_err(Fail::Reject))?;
     let t = if op == Assign::Plus {
-        t + span
+        t.checked_add_signed(span)
     } else {
-        t - span
-    };
+        t.checked_sub_signed(span)
+    }
+    .ok_or_else(|| {
+        Fail::Reject(format!(
+            "date value out of range: {} {op:?} {span}",
+            py_str(cur)
+        ))
+    })?;
     Ok(Value::String(to_iso(&t)))
 }
 

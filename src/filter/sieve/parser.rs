@@ -12,7 +12,7 @@ use super::{Action, Assign, Sieve, Statement};
 use crate::filter::cond::{
     network, Cond, Field, Key, ListOp, MultiOp, NumOp, Operand, Pattern, StrOp,
 };
-use crate::filter::value::sieve_time;
+use crate::filter::value::{relative_span, sieve_time};
 use crate::harmonization::{harmonization, FieldType, MsgType};
 use serde_json::Value;
 use std::fmt;
@@ -41,6 +41,7 @@ pub fn parse(text: &str) -> Result<Sieve, Error> {
         pos: 0,
         far: 0,
         expected: Vec::new(),
+        depth: 0,
     };
     let mut statements = Vec::new();
     loop {
@@ -63,7 +64,13 @@ struct Parser<'a> {
     /// The furthest position a token was expected at, and what.
     far: usize,
     expected: Vec<&'static str>,
+    /// Blocks and parentheses open around the current position.
+    depth: usize,
 }
+
+/// Deepest nesting of blocks and parenthesized conditions: parsing and running
+/// a sieve recurse once per level, and a thread's stack is finite.
+const MAX_NESTING: usize = 200;
 
 type PResult<T> = Result<Option<T>, Error>;
 
@@ -425,16 +432,31 @@ impl<'a> Parser<'a> {
         if !self.lit("{") {
             return Ok(None);
         }
+        self.enter(self.pos - 1)?;
         let mut out = Vec::new();
-        loop {
+        let body = loop {
             if self.lit("}") {
-                return Ok(Some(out));
+                break Some(out);
             }
             match self.statement()? {
                 Some(s) => out.push(s),
-                None => return Ok(None),
+                None => break None,
             }
+        };
+        self.depth -= 1;
+        Ok(body)
+    }
+
+    /// One level deeper (a block or parentheses opened at `at`).
+    fn enter(&mut self, at: usize) -> Result<(), Error> {
+        if self.depth == MAX_NESTING {
+            return Err(self.error_at(
+                at,
+                format!("nested too deeply (more than {MAX_NESTING} blocks and parentheses)"),
+            ));
         }
+        self.depth += 1;
+        Ok(())
     }
 
     fn branching(&mut self) -> PResult<Statement> {
@@ -531,11 +553,13 @@ impl<'a> Parser<'a> {
         if found.is_none() {
             self.pos = start;
             if self.lit("(") {
+                self.enter(self.pos - 1)?;
                 if let Some(e) = self.expression()? {
                     if self.lit(")") {
                         found = Some(e);
                     }
                 }
+                self.depth -= 1;
             }
         }
         let Some(c) = found else {
@@ -712,20 +736,38 @@ impl<'a> Parser<'a> {
         } else {
             NumOp::Gt
         };
-        Ok(self.string_value().map(|(_, v)| match v {
+        let Some((at, v)) = self.string_value() else {
+            return Ok(None);
+        };
+        Ok(Some(match v {
             Operand::Var(name) => Cond::Time {
                 key,
                 op,
                 when: Err(String::new()),
                 var: Some(name),
             },
-            Operand::Lit(v) => Cond::Time {
-                key,
-                op,
-                when: sieve_time(v.as_str().unwrap_or_default()),
-                var: None,
-            },
+            Operand::Lit(v) => {
+                let s = v.as_str().unwrap_or_default();
+                // A text IntelMQ cannot read fails per event, as there; a span
+                // too long to compute with fails the program.
+                self.span_in_range(at, s)?;
+                Cond::Time {
+                    key,
+                    op,
+                    when: sieve_time(s),
+                    var: None,
+                }
+            }
         }))
+    }
+
+    /// A literal relative span (`'2 days'`) that no time can be moved by is an
+    /// error of the program, at `at`.
+    fn span_in_range(&self, at: usize, s: &str) -> Result<(), Error> {
+        match relative_span(s) {
+            Some(Err(e)) => Err(self.error_at(at, e)),
+            _ => Ok(()),
+        }
     }
 
     fn exist_match(&mut self) -> PResult<Cond> {
@@ -825,9 +867,14 @@ impl<'a> Parser<'a> {
             let Some(op) = self.one_of(&["=", "+=", "-="]) else {
                 continue;
             };
+            self.ws();
+            let at = self.pos;
             let Some(value) = self.typed_value() else {
                 continue;
             };
+            if let (false, Operand::Lit(Value::String(s))) = (op == "=", &value) {
+                self.span_in_range(at, s)?;
+            }
             let op = match op {
                 "=" => Assign::Set,
                 "+=" => Assign::Plus,
@@ -953,6 +1000,7 @@ update time.source -= '2 days'
             pos: 0,
             far: 0,
             expected: vec![],
+            depth: 0,
         };
         assert_eq!(p.string().unwrap().1, "it's");
         assert_eq!(p.string().unwrap().1, "a\"b");
