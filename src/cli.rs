@@ -115,12 +115,13 @@ pub fn generate<C: CommandFactory>(common: &CommonArgs, name: &str) -> io::Resul
     Ok(true)
 }
 
-const TOOLS: [&str; 5] = [
+const TOOLS: [&str; 6] = [
     "imq-collect",
     "imq-parse",
     "imq-enrich",
     "imq-filter",
     "imq-output",
+    "imq-supervise",
 ];
 
 /// Escape text for roff.

@@ -27,6 +27,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod pyurl;
+pub mod supervise;
 pub mod timeparse;
 pub mod transport;
 

@@ -5,12 +5,13 @@ mod common;
 
 use common::run::{cmd, run};
 
-const TOOLS: [(&str, &str); 5] = [
+const TOOLS: [(&str, &str); 6] = [
     ("imq-collect", env!("CARGO_BIN_EXE_imq-collect")),
     ("imq-parse", env!("CARGO_BIN_EXE_imq-parse")),
     ("imq-enrich", env!("CARGO_BIN_EXE_imq-enrich")),
     ("imq-filter", env!("CARGO_BIN_EXE_imq-filter")),
     ("imq-output", env!("CARGO_BIN_EXE_imq-output")),
+    ("imq-supervise", env!("CARGO_BIN_EXE_imq-supervise")),
 ];
 
 fn generated(bin: &str, what: &str) -> String {
