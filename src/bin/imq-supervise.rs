@@ -61,6 +61,15 @@ enum Cmd {
         #[arg(long)]
         allow_remote: bool,
     },
+    /// Write the pipeline file equivalent to an IntelMQ runtime.yaml (and name
+    /// what cannot be carried over); exit 1 when something could not
+    Import {
+        /// IntelMQ's runtime.yaml
+        runtime: PathBuf,
+        /// The pipeline file to write (parameter files go to OUT.params/ beside it)
+        #[arg(short = 'o', long = "out", value_name = "OUT.toml")]
+        out: PathBuf,
+    },
     /// Show each stage's state, counters, queue and dump; exit 0 only if all run
     Status {
         /// The pipeline file (TOML)
@@ -234,6 +243,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             supervise::run::install_signals();
             supervise::api::serve(p, addr, tokens)
         }
+        Some(Cmd::Import { runtime, out: dest }) => {
+            let notes = supervise::import::import_file(&runtime, &dest)?;
+            writeln!(out, "wrote {}", dest.display())?;
+            for n in &notes {
+                writeln!(out, "not carried over: {n}")?;
+            }
+            Ok(u8::from(!notes.is_empty()))
+        }
         Some(Cmd::Status { file, json }) => {
             let p = load(&file)?;
             let s = supervise::status::load(&p)?;
@@ -311,7 +328,11 @@ fn dump(cmd: DumpCmd, out: &mut dyn Write) -> anyhow::Result<u8> {
                     continue;
                 }
                 let msg = String::from_utf8_lossy(&e.bytes);
-                let msg: String = if full { msg.into_owned() } else { msg.chars().take(200).collect() };
+                let msg: String = if full {
+                    msg.into_owned()
+                } else {
+                    msg.chars().take(200).collect()
+                };
                 writeln!(out, "{}: {} {}\n    {}", e.id, e.time, e.error, msg)?;
             }
             Ok(0)
@@ -336,7 +357,9 @@ fn dump(cmd: DumpCmd, out: &mut dyn Write) -> anyhow::Result<u8> {
                 (None, None) if p.stage(&dump).is_some() => {
                     d::Target::Stage(supervise::state::inject_fifo(&p.state_dir, &dump))
                 }
-                (None, None) => anyhow::bail!("a dump file: say where to with --to STAGE or --to-file"),
+                (None, None) => {
+                    anyhow::bail!("a dump file: say where to with --to STAGE or --to-file")
+                }
             };
             let n = d::recover(&src, ids.as_deref(), &target)?;
             writeln!(out, "recovered {n} entries")?;

@@ -43,10 +43,18 @@ pub fn read_tokens(path: &Path) -> Result<Vec<Token>> {
         let write = match w.next() {
             None | Some("rw") => true,
             Some("ro") => false,
-            Some(x) => bail!("{}:{}: unknown token mode {x:?} (ro or rw)", path.display(), i + 1),
+            Some(x) => bail!(
+                "{}:{}: unknown token mode {x:?} (ro or rw)",
+                path.display(),
+                i + 1
+            ),
         };
         if secret.len() < 16 {
-            bail!("{}:{}: token shorter than 16 characters", path.display(), i + 1);
+            bail!(
+                "{}:{}: token shorter than 16 characters",
+                path.display(),
+                i + 1
+            );
         }
         v.push(Token { secret, write });
     }
@@ -58,7 +66,11 @@ pub fn read_tokens(path: &Path) -> Result<Vec<Token>> {
 
 /// Compare without an early exit, so timing does not tell how much matched.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 struct Api {
@@ -96,7 +108,9 @@ pub fn metrics(s: &Status) -> String {
             ));
         }
     }
-    o.push_str("# HELP imq_stage_up 1 when every worker of the stage is up.\n# TYPE imq_stage_up gauge\n");
+    o.push_str(
+        "# HELP imq_stage_up 1 when every worker of the stage is up.\n# TYPE imq_stage_up gauge\n",
+    );
     for st in &s.stages {
         o.push_str(&format!(
             "imq_stage_up{{pipeline=\"{}\",stage=\"{}\"}} {}\n",
@@ -170,7 +184,11 @@ impl Api {
         let path = path.trim_end_matches('/').to_string();
         let method = req.method().clone();
         if method == Method::Get && (path.is_empty() || path == "/index.html") {
-            return (200, web::PAGE.as_bytes().to_vec(), "text/html; charset=utf-8");
+            return (
+                200,
+                web::PAGE.as_bytes().to_vec(),
+                "text/html; charset=utf-8",
+            );
         }
         let write = match self.auth(req) {
             Ok(w) => w,
@@ -194,11 +212,17 @@ impl Api {
         }
         let r = match (&method, parts.as_slice()) {
             (Method::Get, ["metrics"]) => {
-                return (200, metrics(&self.status()).into_bytes(), "text/plain; version=0.0.4")
+                return (
+                    200,
+                    metrics(&self.status()).into_bytes(),
+                    "text/plain; version=0.0.4",
+                )
             }
             (Method::Get, ["api", "v1", "pipeline"]) => Ok(self.pipeline()),
             (Method::Get, ["api", "v1", "status"]) => Ok(json_reply(200, &json!(self.status()))),
-            (Method::Get, ["api", "v1", "stages"]) => Ok(json_reply(200, &json!(self.status().stages))),
+            (Method::Get, ["api", "v1", "stages"]) => {
+                Ok(json_reply(200, &json!(self.status().stages)))
+            }
             (Method::Get, ["api", "v1", "stages", name]) => self.stage_exists(name).map(|_| {
                 let s = self.status();
                 let st = s.stages.iter().find(|s| s.name == *name).cloned();
@@ -266,7 +290,10 @@ impl Api {
                         Value::Null => None,
                         Value::String(s) => Some(s.clone()),
                         Value::Array(a) => Some(
-                            a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
+                            a.iter()
+                                .map(|x| x.to_string())
+                                .collect::<Vec<_>>()
+                                .join(","),
                         ),
                         Value::Number(n) => Some(n.to_string()),
                         _ => return Err(err(400, "ids: \"0,2-3\", [0,2] or a number")),
@@ -287,7 +314,8 @@ impl Api {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(50usize)
                     .min(10_000);
-                let l = status::log_tail(&self.p, name, n).map_err(|e| err(500, &format!("{e:#}")))?;
+                let l =
+                    status::log_tail(&self.p, name, n).map_err(|e| err(500, &format!("{e:#}")))?;
                 Ok(json_reply(200, &json!(l)))
             }),
             (Method::Get, ["api", "v1", "check"]) => {
@@ -339,7 +367,9 @@ impl Api {
             c.arg("--path").arg(format!("{path}={}", f.display()));
             paths.push((path.clone(), f));
         }
-        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = match c.spawn() {
             Ok(c) => c,
             Err(e) => return err(500, &format!("cannot run the stage: {e}")),
@@ -395,7 +425,11 @@ pub fn serve(p: Pipeline, listen: SocketAddr, tokens: Vec<Token>) -> Result<u8> 
     let handle = super::run::spawn(p.clone())?;
     crate::pipeline::eprintln_safe(&format!(
         "imq-supervise: serving http://{}/ (API under /api/v1, /metrics)",
-        server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or_default()
+        server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     ));
     let api = Api { p, tokens, handle };
     loop {

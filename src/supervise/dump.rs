@@ -61,7 +61,10 @@ pub fn source(p: &Pipeline, what: &str) -> Result<Source> {
         let lock = path.with_extension("lock");
         return Ok(Source::Imq { path, lock });
     }
-    bail!("{what:?} is neither a stage of {} nor a .dump/.ndjson file", p.file.display())
+    bail!(
+        "{what:?} is neither a stage of {} nor a .dump/.ndjson file",
+        p.file.display()
+    )
 }
 
 /// Every dump in the state directory: (name, path, entries or error).
@@ -83,7 +86,10 @@ pub fn list(p: &Pipeline) -> Vec<(String, PathBuf, Result<usize>)> {
         extra.sort();
         for f in extra {
             let src = Source::IntelMq { path: f.clone() };
-            let name = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             out.push((name, f, read(&src).map(|v| v.len())));
         }
     }
@@ -413,17 +419,30 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].time, "2026-12-02T04:46:24.313930");
         assert_eq!(e[0].bytes, br#"{"source.ip": "notanip"}"#);
-        assert!(e[0].error.starts_with("intelmq.lib.exceptions.InvalidValue"));
+        assert!(e[0]
+            .error
+            .starts_with("intelmq.lib.exceptions.InvalidValue"));
         assert_eq!(e[1].error, "KeyError: 'nonexist'");
         let out = d.path().join("out.ndjson");
-        assert_eq!(recover(&src, Some("1"), &Target::File(out.clone())).unwrap(), 1);
+        assert_eq!(
+            recover(&src, Some("1"), &Target::File(out.clone())).unwrap(),
+            1
+        );
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             "{\"source.ip\": \"1.2.3.4\", \"__type\": \"Event\"}\n"
         );
         let rest = std::fs::read_to_string(&f).unwrap();
-        assert!(rest.starts_with("{\n    \"2026-12-02T04:46:24.313930\": {\n        \"bot_id\": \"bad-output\",\n"), "{rest}");
-        assert!(rest.contains("\"traceback\": [\n            \"...\",\n"), "{rest}");
+        assert!(
+            rest.starts_with(
+                "{\n    \"2026-12-02T04:46:24.313930\": {\n        \"bot_id\": \"bad-output\",\n"
+            ),
+            "{rest}"
+        );
+        assert!(
+            rest.contains("\"traceback\": [\n            \"...\",\n"),
+            "{rest}"
+        );
         assert_eq!(read(&src).unwrap().len(), 1);
         assert_eq!(delete(&src, None).unwrap(), 1);
         assert!(!f.exists());

@@ -8,14 +8,15 @@
 //!   `queues`, `log`; [`dump`]: `dump list|show|recover|delete`;
 //!   [`import`]: IntelMQ's runtime.yaml; [`api`] and [`web`]: `serve`.
 
+pub mod api;
 pub mod check;
 pub mod config;
+pub mod dump;
+pub mod import;
 pub mod pipes;
 pub mod run;
 pub mod schedule;
 pub mod state;
 pub mod status;
 pub mod units;
-pub mod dump;
-pub mod api;
 pub mod web;
