@@ -11,6 +11,7 @@
 //! ([`Params`]), whether they come from `--intelmq MODULE --params FILE`, from
 //! the feed registry (`--feed`) or from the command line's flags.
 
+pub mod api;
 pub mod chunk;
 mod extract;
 pub mod file;
@@ -249,6 +250,13 @@ pub struct Entry {
 }
 
 pub const COLLECTORS: &[Entry] = &[
+    Entry {
+        name: "api",
+        modules: &["intelmq.bots.collectors.api.collector_api"],
+        about: "an HTTP listener: each POST /intelmq/push body is a report (127.0.0.1 by default)",
+        params: "host port api_token max_body_size queue_size",
+        build: api::build,
+    },
     Entry {
         name: "file",
         modules: &["intelmq.bots.collectors.file.collector_file"],
