@@ -5,6 +5,7 @@
 //! one exists, `--server`/`--resolver HOST:PORT` otherwise) and a `timeout` in
 //! seconds, so that no lookup can hang and tests can point them at loopback.
 
+pub mod amqp;
 pub mod cache;
 pub mod dns;
 

@@ -21,6 +21,7 @@
 //!   only once everything sent so far is durable downstream (flushed, confirmed).
 //! * The loop calls `sink.commit()` and then `source.ack()` at batch boundaries.
 
+pub mod amqp;
 pub mod dump;
 pub mod line;
 pub mod raw;
@@ -171,6 +172,10 @@ fn open_source_joinable(e: &Endpoints) -> Result<(Box<dyn Source>, Option<redis:
             let join = s.join();
             (Box::new(s), Some(join))
         }
+        Some(Scheme::Amqp) => (
+            Box::new(amqp::AmqpSource::open(&inputs[0], e.max_line)?),
+            None,
+        ),
         Some(s) => anyhow::bail!(
             "{s:?} inputs are not available yet: {}",
             mask(&inputs.join(" "))
@@ -223,6 +228,7 @@ fn open_one(uri: &str, e: &Endpoints, join: Option<&redis::Join>) -> Result<Box<
             Some(j) => redis::RedisSink::joined(uri, j)?,
             None => redis::RedisSink::open(uri)?,
         })),
+        Scheme::Amqp => Ok(Box::new(amqp::AmqpSink::open(uri)?)),
         s => anyhow::bail!("{s:?} outputs are not available yet: {}", mask(uri)),
     }
 }
