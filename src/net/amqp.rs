@@ -15,6 +15,7 @@
 //! Not supported: TLS (`amqps://`), exchanges other than the default one, more
 //! than one channel per connection.
 
+use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -95,7 +96,7 @@ pub struct Conn {
     last_read: Instant,
     last_write: Instant,
     /// Read timeout currently set on the socket.
-    timeout_set: Option<Duration>,
+    timeout_set: Cell<Option<Duration>>,
 }
 
 fn proto(msg: impl Into<String>) -> io::Error {
@@ -235,7 +236,7 @@ impl Conn {
             heartbeat: None,
             last_read: now,
             last_write: now,
-            timeout_set: None,
+            timeout_set: Cell::new(None),
         };
         c.wbuf.extend_from_slice(b"AMQP\x00\x00\x09\x01");
         c.flush()?;
@@ -450,19 +451,20 @@ impl Conn {
         Ok(())
     }
 
-    /// True when something from the broker is buffered or readable now.
-    pub fn readable(&self) -> bool {
+    /// True when something from the broker is buffered, or becomes readable
+    /// within `grace`.
+    pub fn readable_within(&self, grace: Duration) -> bool {
         if self.re > self.rs {
             return true;
         }
-        let mut b = [0u8; 1];
-        if self.sock.set_nonblocking(true).is_err() {
+        if self.sock.set_read_timeout(Some(grace)).is_err() {
             return true;
         }
+        self.timeout_set.set(Some(grace));
+        let mut b = [0u8; 1];
         let r = self.sock.peek(&mut b);
-        let _ = self.sock.set_nonblocking(false);
         // An error or end of stream is "readable" too: the next read reports it.
-        !matches!(r, Err(ref e) if e.kind() == io::ErrorKind::WouldBlock)
+        !matches!(r, Err(ref e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
     }
 
     /// The next event from the broker, waiting at most as `wait` says. A
@@ -676,10 +678,10 @@ impl Conn {
                 .saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1));
             // Changing the timeout costs a syscall: only when it differs a lot.
-            let set = self.timeout_set.unwrap_or_default();
-            if self.timeout_set.is_none() || left < set || left > set * 2 {
+            let set = self.timeout_set.get();
+            if set.is_none_or(|set| left < set || left > set * 2) {
                 self.sock.set_read_timeout(Some(left))?;
-                self.timeout_set = Some(left);
+                self.timeout_set.set(Some(left));
             }
         } else {
             self.sock.set_nonblocking(true)?;

@@ -48,6 +48,10 @@ pub const PREFETCH: u16 = 2 * crate::pipeline::BATCH as u16;
 /// is unconfirmed, so that a stage emitting many messages per input (a parser)
 /// holds a bounded amount.
 const UNCONFIRMED_MAX: usize = 8 << 20;
+/// The source counts as idle (the loop commits) when nothing arrives within
+/// this: the broker delivers in bursts, and every commit costs a round trip for
+/// the publisher confirms, so a batch should not end at every short gap.
+const IDLE_GRACE: Duration = Duration::from_millis(10);
 /// How long a wait for input lasts before looking at the stop flag and the
 /// heartbeat.
 const SLICE: Duration = Duration::from_secs(1);
@@ -303,7 +307,9 @@ impl Source for AmqpSource {
     }
 
     fn idle(&self) -> bool {
-        self.conn.as_ref().is_none_or(|c| !c.readable())
+        self.conn
+            .as_ref()
+            .is_none_or(|c| !c.readable_within(IDLE_GRACE))
     }
 
     fn ack(&mut self) -> io::Result<()> {
