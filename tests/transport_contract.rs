@@ -269,6 +269,107 @@ impl Harness for RedisQueues {
     }
 }
 
+// ---------------------------------------------------------------- RabbitMQ
+
+struct AmqpQueues {
+    input: String,
+    output: String,
+}
+
+fn amqp_opts() -> imq::net::amqp::Opts {
+    imq::net::amqp::Opts {
+        host: "127.0.0.1".into(),
+        port: 5672,
+        user: "guest".into(),
+        pass: "guest".into(),
+        vhost: "/".into(),
+        name: "imq contract test".into(),
+        connect_timeout: std::time::Duration::from_secs(5),
+    }
+}
+
+fn amqp_conn() -> imq::net::amqp::Conn {
+    imq::net::amqp::Conn::open(&amqp_opts())
+        .expect("these tests need RabbitMQ on 127.0.0.1:5672 (scripts/services starts it)")
+}
+
+fn amqp_harness(test: &str) -> Box<dyn Harness> {
+    let id = format!("imq-contract-{test}-{}", std::process::id());
+    let h = AmqpQueues {
+        input: format!("{id}-in"),
+        output: format!("{id}-out"),
+    };
+    h.clean();
+    Box::new(h)
+}
+
+impl AmqpQueues {
+    fn clean(&self) {
+        let mut c = amqp_conn();
+        for q in [&self.input, &self.output] {
+            c.delete_queue(q).unwrap();
+        }
+    }
+}
+
+impl Drop for AmqpQueues {
+    fn drop(&mut self) {
+        self.clean();
+    }
+}
+
+impl Harness for AmqpQueues {
+    fn input_uri(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:5672/%2f/{}", self.input)
+    }
+    fn output_uri(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1/%2f/{}", self.output)
+    }
+    fn produce(&self, msgs: &[String]) {
+        use imq::net::amqp::{Event, Wait};
+        let mut c = amqp_conn();
+        c.confirm_select().unwrap();
+        c.declare_queue(&self.input).unwrap();
+        for m in msgs {
+            c.publish(&self.input, m.as_bytes()).unwrap();
+        }
+        c.flush().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut confirmed = 0;
+        while confirmed < msgs.len() as u64 {
+            match c.event(Wait::Until(deadline), &mut Vec::new(), 0).unwrap() {
+                Event::Ack { tag, .. } => confirmed = confirmed.max(tag),
+                e => panic!("while publishing: {e:?}"),
+            }
+        }
+    }
+    /// Read without acknowledging: closing the connection puts them back.
+    fn output(&self) -> Vec<String> {
+        use imq::net::amqp::{Event, Wait};
+        let mut c = amqp_conn();
+        let n = c.declare_queue(&self.output).unwrap() as usize;
+        c.qos(0).unwrap();
+        c.consume(&self.output).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut out = Vec::new();
+        let mut body = Vec::new();
+        while out.len() < n {
+            match c
+                .event(Wait::Until(deadline), &mut body, usize::MAX)
+                .unwrap()
+            {
+                Event::Deliver { .. } => out.push(String::from_utf8(body.clone()).unwrap()),
+                e => panic!("while reading the output: {e:?}"),
+            }
+        }
+        c.close().unwrap();
+        out
+    }
+    fn consumes(&self) -> bool {
+        true
+    }
+}
+
 // ---------------------------------------------------------------- the list
 
 macro_rules! contract {
@@ -297,3 +398,4 @@ macro_rules! contract {
 
 contract!(line, line_harness);
 contract!(redis_queue, redis_harness);
+contract!(amqp_queue, amqp_harness);
