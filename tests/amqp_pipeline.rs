@@ -349,3 +349,63 @@ fn bad_uri_and_unreachable_broker_fail_with_masked_credentials() {
         assert!(!err.contains("s3cret"), "{err}");
     }
 }
+
+/// Have the broker close every connection of process `pid` (as a broker restart
+/// or a network failure would); how many it closed.
+fn close_connections_of(pid: u32) -> usize {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["list_connections", "-q", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl");
+    let want = format!(r#"{{"connection_name","imq {pid}"}}"#);
+    let mut n = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some((conn, props)) = line.split_once('\t') {
+            if props.contains(&want) {
+                let ok = std::process::Command::new("rabbitmqctl")
+                    .args(["close_connection", conn, "test: connection lost"])
+                    .output()
+                    .unwrap()
+                    .status
+                    .success();
+                n += ok as usize;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn lost_connections_are_reopened_and_nothing_is_lost() {
+    let q = Queues::new("lost");
+    let dir = tempfile::tempdir().unwrap();
+    let n = 50_000;
+    publish(&q.input, 0, n);
+    let s = stage(&q, dir.path());
+    let mut r = Reader::new(&q.output, false);
+    assert!(r.read_until(Duration::from_secs(30), |r| r.total >= n / 5));
+    assert_eq!(close_connections_of(s.id()), 2, "source and sink");
+    assert!(
+        r.read_until(Duration::from_secs(30), |r| r.unique() >= n),
+        "only {} of {n}",
+        r.unique()
+    );
+    let t = Instant::now();
+    while ready(&q.input) > 0 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sigterm(&s);
+    let (code, err) = finish(s);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("source reconnected"), "{err}");
+    assert!(!err.contains("guest:guest"), "{err}");
+    r.read_until(Duration::from_millis(500), |_| false);
+    assert_eq!(r.unique(), n);
+    assert_eq!(ready(&q.input), 0);
+    // What the source received before the broker's close (up to the prefetch
+    // window, processed but no longer acknowledgeable), and the sink's
+    // unconfirmed batch published again on its new connection.
+    eprintln!("connections lost: {} of {n} doubled", r.doubled());
+    let bound = imq::transport::amqp::PREFETCH as usize + BATCH;
+    assert!(r.doubled() <= bound, "{} doubled", r.doubled());
+}

@@ -17,9 +17,11 @@
 //! while a batch is committed.
 //!
 //! Failures: a lost connection is re-opened with backoff (0.1 s doubling to 5 s,
-//! until it works or a stop is requested). The broker redelivers what the source
-//! had received but not acknowledged; the batch in flight is processed and
-//! published anyway, so its messages come out twice (at-least-once, as IntelMQ).
+//! until it works or a stop is requested). The broker redelivers what it had
+//! sent the source and not seen acknowledged: the batch in flight, and what was
+//! still in the socket when the broker closed it (up to [`PREFETCH`]), is
+//! processed and published anyway, so it comes out twice (at-least-once, as
+//! IntelMQ).
 //! The sink keeps what it published and has no confirm for yet and publishes it
 //! again on the new connection (again at-least-once). A message the broker
 //! refuses (a nack, or returned as unroutable because its queue was deleted)
