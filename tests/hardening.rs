@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::run::{cmd, lines, run};
+use common::run::{cmd, lines, run, run_peak_rss};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -22,50 +22,6 @@ fn stderr(o: &Output) -> String {
 
 fn dump_records(path: &Path) -> Vec<Value> {
     std::fs::read(path).map(|b| lines(&b)).unwrap_or_default()
-}
-
-/// Run a command and follow its peak resident memory (VmHWM) while it runs.
-fn run_peak_rss(c: &mut Command) -> (Output, u64) {
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let status = format!("/proc/{}/status", child.id());
-    let mut out = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let mut err = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let mut peak = 0u64;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status) {
-            if let Some(kb) = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak = peak.max(kb);
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let status = child.wait().unwrap();
-    let o = Output {
-        status,
-        stdout: reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
-    };
-    (o, peak)
 }
 
 // 6: a feed member of 128 MiB that is one line, in a zip of a few hundred KiB,

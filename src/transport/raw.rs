@@ -160,9 +160,17 @@ impl Source for RawReports {
                 self.name = name;
                 (Box::new(io::BufReader::with_capacity(1 << 16, f)), base)
             };
-            match archive::unpack(reader)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.name)))?
-            {
+            let unpacked = match archive::unpack(reader) {
+                Ok(u) => u,
+                Err(e) => {
+                    // A broken gzip or archive is a rejected report; the next
+                    // file is still read.
+                    buf.clear();
+                    report_from_raw_fields(&self.feed).write_json(buf);
+                    return Ok(Next::Reject(format!("unpacking the feed: {e}")));
+                }
+            };
+            match unpacked {
                 archive::Unpacked::Files(members) => {
                     self.archive = std::mem::take(&mut self.name);
                     self.members = Some(members);
