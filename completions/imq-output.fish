@@ -13,6 +13,7 @@ json\t'One JSON object'"
 complete -c imq-output -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
 complete -c imq-output -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
 complete -c imq-output -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
+complete -c imq-output -l init -d 'sql/postgres: create IntelMQ\'s events table when it is missing'
 complete -c imq-output -l no-header -d 'csv: no header row'
 complete -c imq-output -l list -d 'List the outputs and exit'
 complete -c imq-output -l strict -d 'Stop at the first rejected line (it is dumped; exit status 1)'

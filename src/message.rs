@@ -456,6 +456,23 @@ impl Message {
         plain_text(&self.line.as_ref()?[a as usize..b as usize])
     }
 
+    /// The key of the field at a position (see [`Message::position`]).
+    pub fn key_at(&self, i: usize) -> Option<&str> {
+        self.fields.get(i).map(|f| f.key.as_ref())
+    }
+
+    /// The string value at a position, without decoding a plain string read
+    /// from the line (outputs writing many fields per event).
+    pub fn str_at(&self, i: usize) -> Option<&str> {
+        let f = self.fields.get(i)?;
+        if f.val.get().is_none() {
+            if let Some(s) = self.plain_str(f) {
+                return Some(s);
+            }
+        }
+        self.value(f).as_str()
+    }
+
     /// Is the field set? `"extra"` asks for any `extra.*` field, as in IntelMQ.
     pub fn contains(&self, key: &str) -> bool {
         if key == "extra" {

@@ -18,7 +18,7 @@ struct Cli {
     kind: Option<String>,
 
     /// Run the output equivalent to this IntelMQ module (with --params)
-    #[arg(long, value_name = "MODULE", conflicts_with = "kind")]
+    #[arg(long, value_name = "MODULE")]
     intelmq: Option<String>,
 
     /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
@@ -28,6 +28,10 @@ struct Cli {
     /// Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = imq::params::parse_kv)]
     param: Vec<(String, serde_json::Value)>,
+
+    /// sql/postgres: create IntelMQ's events table when it is missing
+    #[arg(long)]
+    init: bool,
 
     /// The IntelMQ bot id (names state where IntelMQ does, e.g. Redis keys)
     #[arg(long, value_name = "ID")]
@@ -81,20 +85,41 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    let kind = cli
-        .kind
-        .as_deref()
-        .or(cli.intelmq.as_deref())
-        .unwrap_or_default();
-    let entry = output::find(kind)
-        .ok_or_else(|| anyhow::anyhow!("unknown output {kind:?} (imq-output --list shows them)"))?;
+    let mut files = cli.files.clone();
+    let kind = match (&cli.intelmq, &cli.kind) {
+        // With --intelmq the first positional is an input file.
+        (Some(m), k) => {
+            if let Some(k) = k {
+                files.insert(0, k.clone());
+            }
+            m.as_str()
+        }
+        (None, k) => k.as_deref().unwrap_or_default(),
+    };
     let mut params = match &cli.params {
         Some(p) => imq::params::read_file(p)?,
         None => imq::params::Params::new(),
     };
     params.extend(cli.param.iter().cloned());
+    if cli.init {
+        params.insert("init".into(), true.into());
+    }
+    // IntelMQ's sql module is sqlite or postgres by its engine.
+    let entry = output::find_for(kind, &params)
+        .ok_or_else(|| anyhow::anyhow!("unknown output {kind:?} (imq-output --list shows them)"))?;
+    // `imq-output sqlite events.db`: the first positional is the destination.
+    let mut target = cli.target.clone().or(cli.common.output.clone());
+    if let Some(key) = output::destination_param(entry.name) {
+        if cli.intelmq.is_none()
+            && target.is_none()
+            && !params.contains_key(key)
+            && !files.is_empty()
+        {
+            target = Some(files.remove(0));
+        }
+    }
     let opts = OutputOpts {
-        target: cli.target.clone().or(cli.common.output.clone()),
+        target,
         fields: cli.fields.clone(),
         line_buffered: cli.common.line_buffered,
         no_header: cli.no_header,
@@ -102,7 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         bot_id: cli.bot_id.clone(),
     };
     let mut stage = OutputStage::new((entry.build)(&opts)?);
-    let inputs = cli::inputs(&cli.common, &cli.files);
+    let inputs = cli::inputs(&cli.common, &files);
     // The output delivers by itself: the stream has no sink.
     cli::run_stage(
         TOOL,

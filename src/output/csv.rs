@@ -5,6 +5,7 @@ use crate::message::Message;
 use crate::pipeline::Fail;
 use crate::pyfmt::py_str;
 use crate::transport::line::open_writer;
+use serde_json::Value;
 use std::io::{self, Write};
 
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -25,21 +26,32 @@ pub struct Csv {
     w: csv::Writer<Box<dyn Write>>,
     fields: Vec<String>,
     header_pending: bool,
-    row: Vec<String>,
+    row: String,
 }
 
 pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
-    let w = open_writer(o.target.as_deref().unwrap_or("-"), o.line_buffered)?;
-    let fields = if o.fields.is_empty() {
-        DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect()
-    } else {
-        o.fields.clone()
+    let target = o.target.as_deref().unwrap_or("-");
+    // The header is written once per file: a file that has lines already
+    // (an earlier run appended to it) gets none.
+    let has_lines = target != "-" && std::fs::metadata(target).is_ok_and(|m| m.len() > 0);
+    let w = open_writer(target, o.line_buffered)?;
+    let fields = match crate::params::list(&o.params, "fields")? {
+        Some(f) if o.fields.is_empty() => f,
+        _ if o.fields.is_empty() => DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect(),
+        _ => o.fields.clone(),
+    };
+    let delimiter = match crate::params::string(&o.params, "delimiter")?.as_deref() {
+        None => b',',
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(d) => anyhow::bail!("parameter delimiter: one ASCII character, got {d:?}"),
     };
     Ok(Box::new(Csv {
-        w: csv::WriterBuilder::new().from_writer(w),
+        w: csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(w),
         fields,
-        header_pending: !o.no_header,
-        row: Vec::new(),
+        header_pending: !o.no_header && !has_lines,
+        row: String::new(),
     }))
 }
 
@@ -57,11 +69,24 @@ impl Output for Csv {
             self.w.write_record(&self.fields).map_err(csv_err)?;
             self.header_pending = false;
         }
-        self.row.clear();
+        // Strings as they are (no copy); other values as Python's str().
         for f in &self.fields {
-            self.row.push(ev.get(f).map(py_str).unwrap_or_default());
+            match ev.position(f) {
+                None => self.w.write_field("").map_err(csv_err)?,
+                Some(i) => match ev.str_at(i) {
+                    Some(s) => self.w.write_field(s).map_err(csv_err)?,
+                    None => {
+                        self.row.clear();
+                        self.row
+                            .push_str(&py_str(ev.value_at(i).unwrap_or(&Value::Null)));
+                        self.w.write_field(&self.row).map_err(csv_err)?
+                    }
+                },
+            }
         }
-        self.w.write_record(&self.row).map_err(csv_err)?;
+        self.w
+            .write_record(std::iter::empty::<&[u8]>())
+            .map_err(csv_err)?;
         Ok(())
     }
     fn commit(&mut self) -> anyhow::Result<Vec<(usize, String)>> {

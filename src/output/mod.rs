@@ -5,20 +5,28 @@
 //! the output at every batch boundary.
 
 pub mod atomic;
+pub mod blackhole;
 pub mod blocklist;
 pub mod bro_file;
 pub mod csv;
 pub mod elasticsearch;
 pub mod export;
+pub mod export_fast;
+pub mod file;
+pub mod files;
 pub mod ndjson;
+pub mod postgres;
 pub mod redis;
 pub mod restapi;
 pub mod retry;
 pub mod rpz_file;
 pub mod smtp;
 pub mod splunk;
+pub mod sql;
+pub mod sqlite;
 pub mod tcp;
 pub mod templated_smtp;
+pub mod touch;
 pub mod udp;
 
 use crate::message::Message;
@@ -64,6 +72,12 @@ pub struct Entry {
 
 pub const REGISTRY: &[Entry] = &[
     Entry {
+        name: "blackhole",
+        intelmq: "intelmq.bots.outputs.blackhole.output",
+        description: "take events and drop them",
+        build: blackhole::build,
+    },
+    Entry {
         name: "blocklist",
         intelmq: "",
         description: "deduplicated sorted IPs/networks, domains or URLs (plain, csv, nftables, ipset), replaced atomically",
@@ -78,7 +92,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry {
         name: "csv",
         intelmq: "",
-        description: "CSV with a header row; --fields chooses the columns",
+        description: "CSV, the header once per file; --fields chooses the columns",
         build: csv::build,
     },
     Entry {
@@ -88,10 +102,29 @@ pub const REGISTRY: &[Entry] = &[
         build: elasticsearch::build,
     },
     Entry {
-        name: "json",
+        name: "file",
         intelmq: "intelmq.bots.outputs.file.output",
-        description: "events as NDJSON (IntelMQ's file output)",
+        description: "IntelMQ's file output: a line per event, file names from templates",
+        build: file::build,
+    },
+    Entry {
+        name: "files",
+        intelmq: "intelmq.bots.outputs.files.output",
+        description: "one file per event, Maildir style (tmp, then renamed into DIR)",
+        build: files::build,
+    },
+    Entry {
+        name: "json",
+        intelmq: "",
+        description: "events as NDJSON, imq's wire format",
         build: ndjson::build,
+    },
+    Entry {
+        name: "postgres",
+        intelmq: "",
+        description:
+            "rows of IntelMQ's events table in PostgreSQL (COPY per batch; --init creates it)",
+        build: postgres::build,
     },
     Entry {
         name: "redis",
@@ -124,6 +157,12 @@ pub const REGISTRY: &[Entry] = &[
         build: splunk::build,
     },
     Entry {
+        name: "sqlite",
+        intelmq: "",
+        description: "rows of IntelMQ's events table in an SQLite file (created when missing)",
+        build: sqlite::build,
+    },
+    Entry {
         name: "tcp",
         intelmq: "intelmq.bots.outputs.tcp.output",
         description: "JSON over TCP, length-prefixed or separated, IntelMQ's Ok handshake",
@@ -136,6 +175,12 @@ pub const REGISTRY: &[Entry] = &[
         build: templated_smtp::build,
     },
     Entry {
+        name: "touch",
+        intelmq: "intelmq.bots.outputs.touch.output",
+        description: "set a file's times to now when events arrive",
+        build: touch::build,
+    },
+    Entry {
         name: "udp",
         intelmq: "intelmq.bots.outputs.udp.output",
         description: "one datagram per event, json or delimited (syslog)",
@@ -143,10 +188,36 @@ pub const REGISTRY: &[Entry] = &[
     },
 ];
 
+/// Outputs whose first positional argument is their destination
+/// (`imq-output sqlite events.db`), and the parameter it fills.
+pub fn destination_param(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "file" => "file",
+        "files" => "dir",
+        "touch" => "path",
+        "sqlite" => "database",
+        "postgres" => "dsn",
+        _ => return None,
+    })
+}
+
 pub fn find(name: &str) -> Option<&'static Entry> {
     REGISTRY
         .iter()
         .find(|e| e.name == name || (!e.intelmq.is_empty() && e.intelmq == name))
+}
+
+/// The output for a name, IntelMQ's `sql` module chosen by its `engine`.
+pub fn find_for(name: &str, params: &crate::params::Params) -> Option<&'static Entry> {
+    if name == "sql" || name == "intelmq.bots.outputs.sql.output" {
+        let engine = params.get("engine").and_then(|v| v.as_str()).unwrap_or("");
+        return find(match engine {
+            "sqlite" => "sqlite",
+            "postgresql" => "postgres",
+            _ => return None,
+        });
+    }
+    find(name)
 }
 
 /// The stage delivering events to an output. It keeps the batch's original lines
