@@ -28,7 +28,7 @@ pub struct Export {
 /// The first of several parameter names that is set (IntelMQ's aliases).
 fn first_bool(p: &Params, names: &[&str]) -> anyhow::Result<bool> {
     for n in names {
-        if p.get(*n).is_some_and(|v| !v.is_null()) {
+        if p.get(n).is_some_and(|v| !v.is_null()) {
             return boolean(p, n, false);
         }
     }
@@ -263,7 +263,7 @@ mod tests {
 
     fn export(p: Value, m: &Message) -> String {
         let Value::Object(p) = p else { unreachable!() };
-        let mut e = Export::from_params(&p).unwrap();
+        let mut e = Export::from_params(&p.into()).unwrap();
         let mut out = Vec::new();
         e.write(m, &mut out).unwrap();
         String::from_utf8(out).unwrap()
