@@ -766,11 +766,7 @@ struct Tee {
 
 impl Read for Tee {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::transport::line::read_through_buf(self, out)
     }
 }
 

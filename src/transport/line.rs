@@ -67,6 +67,16 @@ impl LineSource {
     }
 }
 
+/// `Read::read` for a type whose reading is its `BufRead` (readers that watch or
+/// bound what passes through `fill_buf`/`consume`): copy from its buffer.
+pub fn read_through_buf<R: BufRead + ?Sized>(r: &mut R, out: &mut [u8]) -> io::Result<usize> {
+    let avail = r.fill_buf()?;
+    let n = avail.len().min(out.len());
+    out[..n].copy_from_slice(&avail[..n]);
+    r.consume(n);
+    Ok(n)
+}
+
 /// Read one line into `buf` (line end removed), keeping at most `max` bytes.
 pub fn read_line_limited<R: BufRead + ?Sized>(
     r: &mut R,

@@ -17,11 +17,7 @@ struct PauseFlag {
 
 impl Read for PauseFlag {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::transport::line::read_through_buf(self, out)
     }
 }
 
