@@ -9,7 +9,7 @@ pub struct Log {
     pub quiet: bool,
     pub verbose: u8,
     shown: u64,
-    /// The last reject reason, for `--stats`.
+    /// The last reject (position and reason), for `--stats`.
     pub last_error: Option<String>,
 }
 
@@ -28,32 +28,26 @@ impl Log {
     }
 
     pub(crate) fn reject(&mut self, pos: Pos, reason: &str) {
-        if self.shown < MAX_SHOWN || self.last_error.is_none() {
-            self.last_error = Some(format!(
-                "{}:{}: {}",
-                pos.input,
-                pos.line,
-                sanitize_for_terminal(reason, 300)
-            ));
+        // Formatted once: the message on stderr and `--stats`' last error. The
+        // reason is cut, so a flood of rejects costs a bounded copy each.
+        let msg = format!(
+            "{}:{}: {}",
+            pos.input,
+            pos.line,
+            sanitize_for_terminal(reason, 300)
+        );
+        if !self.quiet {
+            self.shown += 1;
+            if self.shown <= MAX_SHOWN {
+                eprintln_safe(&format!("{}: {msg}", self.tool));
+            } else if self.shown == MAX_SHOWN + 1 {
+                eprintln_safe(&format!(
+                    "{}: more rejected lines; see the dump for all of them",
+                    self.tool
+                ));
+            }
         }
-        if self.quiet {
-            return;
-        }
-        self.shown += 1;
-        if self.shown <= MAX_SHOWN {
-            eprintln_safe(&format!(
-                "{}: {}:{}: {}",
-                self.tool,
-                pos.input,
-                pos.line,
-                sanitize_for_terminal(reason, 300)
-            ));
-        } else if self.shown == MAX_SHOWN + 1 {
-            eprintln_safe(&format!(
-                "{}: more rejected lines; see the dump for all of them",
-                self.tool
-            ));
-        }
+        self.last_error = Some(msg);
     }
 
     /// One line about the run (not about a message), unless quiet.
