@@ -970,3 +970,151 @@ fn import_carries_intelmqs_shipped_runtime_yaml_over() {
         );
     }
 }
+
+/// A redis-server of the test's own on a free port, with a password (no
+/// persistence needed: the stages are what gets killed here, not the broker).
+struct OwnRedis {
+    child: Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--requirepass",
+                "secret",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/services installs it)");
+        let r = OwnRedis { child, port };
+        let t = Instant::now();
+        while r.conn().is_err() {
+            assert!(t.elapsed() < Duration::from_secs(20), "redis-server");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        r
+    }
+    fn conn(&self) -> redis::RedisResult<redis::Connection> {
+        let mut c = redis::Client::open(format!("redis://:secret@127.0.0.1:{}/2", self.port))?
+            .get_connection_with_timeout(Duration::from_millis(300))?;
+        redis::cmd("PING").query::<String>(&mut c)?;
+        Ok(c)
+    }
+    fn llen(&self, key: &str) -> u64 {
+        redis::cmd("LLEN")
+            .arg(key)
+            .query(&mut self.conn().unwrap())
+            .unwrap()
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn redis_pipeline_survives_kill_9_of_a_stage_and_drains() {
+    const N: usize = 30_000;
+    let redis = OwnRedis::start();
+    let mut p = Pipe::new(FEODO_PIPELINE);
+    // The same stages, on IntelMQ's Redis queues.
+    let text = std::fs::read_to_string(p.path("p.toml")).unwrap().replacen(
+        "[pipeline]\n",
+        &format!(
+            "[pipeline]\ntransport = \"redis://:secret@127.0.0.1:{}/2\"\n",
+            redis.port
+        ),
+        1,
+    );
+    std::fs::write(p.path("p.toml"), text).unwrap();
+    std::fs::write(p.path("feodo.json"), feodo(N, 0)).unwrap();
+    p.start();
+    // Kill a worker of the expert while events flow through it.
+    p.wait(60, "events flowing", |p| p.lines("events.ndjson") > 0);
+    let victims = worker_pids(&p, "enrich");
+    assert_eq!(victims.len(), 2, "{:#?}", p.status());
+    let ok = Command::new("kill")
+        .args(["-9", &victims[0].to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    p.wait(30, "enrich restarted", |p| {
+        p.stage("enrich")
+            .is_some_and(|s| s["restarts"].as_u64() >= Some(1) && s["state"] == "running")
+            && !worker_pids(p, "enrich").contains(&victims[0])
+    });
+    p.wait(120, "every event", |p| p.lines("events.ndjson") >= N);
+    // The queues are IntelMQ's: `<stage>-queue`, and the status shows them.
+    p.wait(10, "the queue depths", |p| {
+        p.stage("enrich")
+            .is_some_and(|s| s["queue"]["waiting"] == 0)
+    });
+    let st = p.status().unwrap();
+    assert!(
+        st["transport"].as_str().unwrap().contains(":***@"),
+        "password masked: {st:#}"
+    );
+    let out = supervise(p.dir.path())
+        .args(["queues", "p.toml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("enrich-queue"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+    // The counters add up across the restart: the output took every event.
+    p.wait(10, "the output's counters", |p| {
+        p.stage("out").is_some_and(|s| s["in"] == N)
+    });
+    assert_eq!(p.stop(), 0, "{}", p.log());
+    let log = p.log();
+    assert!(log.contains("enrich.0: signal 9, restarting"), "{log}");
+    assert!(!log.contains("secret"), "{log}");
+    // Nothing lost, nothing doubled, and the queues are empty.
+    let text = std::fs::read_to_string(p.path("events.ndjson")).unwrap();
+    let mut ips: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let e: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(e["classification.taxonomy"], "malicious-code");
+            e["source.ip"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ips.len(), N);
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), N);
+    for q in ["parse-queue", "enrich-queue", "out-queue"] {
+        assert_eq!(redis.llen(q), 0, "{q}");
+        assert_eq!(redis.llen(&format!("{q}-internal")), 0, "{q}-internal");
+    }
+    // `queues --clear` empties a queue and says how much went.
+    let mut c = redis.conn().unwrap();
+    for i in 0..3 {
+        let _: () = redis::cmd("LPUSH")
+            .arg("out-queue")
+            .arg(format!("{{\"n\":{i}}}"))
+            .query(&mut c)
+            .unwrap();
+    }
+    let out = supervise(p.dir.path())
+        .args(["queues", "p.toml", "--clear", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "cleared 3 messages from out-queue"
+    );
+    assert_eq!(redis.llen("out-queue"), 0);
+}

@@ -78,13 +78,17 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// List the queues between stages and what waits in them
+    /// List the queues between stages and what waits in them (or clear one)
     Queues {
         /// The pipeline file (TOML)
         file: PathBuf,
         /// Print as JSON
         #[arg(long)]
         json: bool,
+        /// Remove what waits in STAGE's broker queue (not what a worker holds in
+        /// flight); prints how many messages went
+        #[arg(long, value_name = "STAGE")]
+        clear: Option<String>,
     },
     /// List, show, recover or delete dumped messages (imq's and IntelMQ's dumps)
     Dump {
@@ -262,10 +266,43 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(if supervise::status::healthy(&s) { 0 } else { 1 })
         }
-        Some(Cmd::Queues { file, json }) => {
+        Some(Cmd::Queues {
+            file,
+            json: _,
+            clear: Some(stage),
+        }) => {
+            let p = load(&file)?;
+            if p.stage(&stage).is_none() || p.is_source(&stage) {
+                let names: Vec<&str> = p
+                    .stages
+                    .iter()
+                    .filter(|s| !p.is_source(&s.name))
+                    .map(|s| s.name.as_str())
+                    .collect();
+                anyhow::bail!(
+                    "no queue for stage {stage:?} (queues: {})",
+                    names.join(", ")
+                );
+            }
+            let Some(uri) = p.transport.queue_uri(&stage, None) else {
+                anyhow::bail!(
+                    "the fifo transport has no queue to clear: stop the pipeline, or let it drain"
+                );
+            };
+            let n = imq::transport::clear_queue(&uri)?;
+            writeln!(out, "cleared {n} messages from {stage}-queue")?;
+            Ok(0)
+        }
+        Some(Cmd::Queues { file, json, .. }) => {
             let p = load(&file)?;
             let s = supervise::status::load(&p)?;
-            if json {
+            if json && s.transport != "fifo" {
+                let q: Vec<_> = s.stages.iter().filter_map(|st| {
+                    st.queue.as_ref().map(|q| serde_json::json!({"stage": st.name, "queue": q.queue, "waiting": q.waiting, "in_flight": q.in_flight, "delivered": st.input, "error": q.error}))
+                }).collect();
+                serde_json::to_writer_pretty(&mut out, &q)?;
+                writeln!(out)?;
+            } else if json {
                 let q: Vec<_> = s
                     .stages
                     .iter()
@@ -290,6 +327,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+    }
+}
+
+/// Where recovered entries for a stage go: its broker queue, or on `fifo` the
+/// running supervisor's pipe into it.
+fn stage_target(p: &supervise::config::Pipeline, stage: &str) -> supervise::dump::Target {
+    match p.transport.queue_uri(stage, None) {
+        Some(uri) => supervise::dump::Target::Queue(uri),
+        None => supervise::dump::Target::Stage(supervise::state::inject_fifo(&p.state_dir, stage)),
     }
 }
 
@@ -352,11 +398,9 @@ fn dump(cmd: DumpCmd, out: &mut dyn Write) -> anyhow::Result<u8> {
                     if p.stage(&s).is_none() {
                         anyhow::bail!("no stage {s:?}");
                     }
-                    d::Target::Stage(supervise::state::inject_fifo(&p.state_dir, &s))
+                    stage_target(&p, &s)
                 }
-                (None, None) if p.stage(&dump).is_some() => {
-                    d::Target::Stage(supervise::state::inject_fifo(&p.state_dir, &dump))
-                }
+                (None, None) if p.stage(&dump).is_some() => stage_target(&p, &dump),
                 (None, None) => {
                     anyhow::bail!("a dump file: say where to with --to STAGE or --to-file")
                 }

@@ -349,6 +349,17 @@ impl Conn {
         Rd(&ok).u32()
     }
 
+    /// Remove the messages waiting in a queue (not those delivered and not yet
+    /// acknowledged); returns how many went.
+    pub fn purge_queue(&mut self, queue: &str) -> io::Result<u32> {
+        let mut a = Vec::with_capacity(64);
+        a.extend_from_slice(&0u16.to_be_bytes());
+        shortstr(&mut a, queue);
+        a.push(0);
+        let ok = self.call(50, 30, &a, 31)?;
+        Rd(&ok).u32()
+    }
+
     /// Publisher confirms on: every publish from now on is acknowledged (or
     /// refused) by the broker, numbered from 1.
     pub fn confirm_select(&mut self) -> io::Result<()> {

@@ -87,7 +87,11 @@ fn commit(
     if let Some(f) = opts.stats.as_mut() {
         f.batch_latency = t.elapsed().as_secs_f64();
         let last = st.log.last_error.as_deref();
-        if let Err(e) = f.maybe_write(st.log.tool, &st.stats, &st.paths, last, false) {
+        // Written at once when the input has run dry: a throttled write would
+        // otherwise leave the file behind until the next batch, which may be
+        // hours away (the time is spare then: the next read has to wait).
+        let idle = source.idle();
+        if let Err(e) = f.maybe_write(st.log.tool, &st.stats, &st.paths, last, idle) {
             st.log.say(&format!("cannot write --stats: {e}"));
             opts.stats = None;
         }

@@ -48,6 +48,46 @@ fn run_limited(mut c: Command, limit: Duration) -> std::io::Result<(Option<i32>,
     Ok((code, reader.join().unwrap_or_default()))
 }
 
+/// A broker pipeline: the broker answers, and which of its queues no stage reads.
+fn broker(p: &Pipeline, out: &mut Vec<Finding>) {
+    let Some(first) = p
+        .stages
+        .iter()
+        .filter(|s| !p.is_source(&s.name))
+        .find_map(|s| p.transport.queue_uri(&s.name, None))
+    else {
+        return;
+    };
+    let note = |error, text| Finding {
+        stage: None,
+        error,
+        text,
+    };
+    match crate::transport::queue_depth(&first) {
+        Err(e) => return out.push(note(true, format!("broker unreachable: {e:#}"))),
+        Ok(_) => out.push(note(
+            false,
+            format!("broker {} answers", p.transport.label()),
+        )),
+    }
+    if let Ok(Some(queues)) = crate::transport::list_queues(&first) {
+        for q in queues {
+            let stage = q.strip_suffix("-queue").unwrap_or(&q);
+            if p.stage(stage).is_some_and(|_| !p.is_source(stage)) {
+                continue;
+            }
+            let uri = p.transport.queue_uri(stage, None).unwrap_or_default();
+            let n = crate::transport::queue_depth(&uri)
+                .map(|d| d.waiting)
+                .unwrap_or(0);
+            out.push(note(
+                false,
+                format!("orphan queue {q}: {n} messages, no stage reads it"),
+            ));
+        }
+    }
+}
+
 pub fn check(p: &Pipeline) -> Vec<Finding> {
     let mut out = Vec::new();
     let tmp = std::env::temp_dir().join(format!("imq-supervise-check.{}", std::process::id()));
@@ -123,6 +163,7 @@ pub fn check(p: &Pipeline) -> Vec<Finding> {
             }
         }
     }
+    broker(p, &mut out);
     if let Ok(st) = state::read_status(&p.state_dir) {
         if state::alive(st.supervisor_pid) {
             out.push(Finding {

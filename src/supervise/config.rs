@@ -77,6 +77,40 @@ pub enum Transport {
     Broker(String),
 }
 
+impl Transport {
+    /// The URI of the queue a stage reads (IntelMQ's naming: `<stage>-queue`),
+    /// for worker `consumer` of several (Redis: its own in-flight list; the
+    /// first worker uses IntelMQ's `-internal` list); `None` on fifo.
+    pub fn queue_uri(&self, stage: &str, consumer: Option<u32>) -> Option<String> {
+        let Transport::Broker(base) = self else {
+            return None;
+        };
+        let queue = format!("{stage}-queue");
+        let redis = !base.starts_with("amqp://");
+        let consumer = consumer.filter(|c| redis && *c > 0);
+        // A unix socket names its queue in the query; TCP in the path.
+        let mut uri = if base.starts_with("redis+unix://") {
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}queue={queue}")
+        } else {
+            format!("{base}/{queue}")
+        };
+        if let Some(c) = consumer {
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            uri.push_str(&format!("{sep}consumer={c}"));
+        }
+        Some(uri)
+    }
+
+    /// How it is shown (passwords masked).
+    pub fn label(&self) -> String {
+        match self {
+            Transport::Fifo => "fifo".into(),
+            Transport::Broker(u) => crate::transport::mask(u),
+        }
+    }
+}
+
 /// What a stage does, from its program name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -226,10 +260,33 @@ impl Pipeline {
         check_name(&name).context("pipeline name")?;
         let transport = match raw.pipeline.transport.as_deref() {
             None | Some("fifo") => Transport::Fifo,
-            Some(u) if u.starts_with("redis://") || u.starts_with("amqp://") => {
-                Transport::Broker(u.trim_end_matches('/').to_string())
+            Some(u)
+                if u.starts_with("redis://")
+                    || u.starts_with("redis+unix://")
+                    || u.starts_with("amqp://") =>
+            {
+                let t = Transport::Broker(u.trim_end_matches('/').to_string());
+                // The stages' URIs must parse (a wrong port or vhost is found now).
+                let probe = t.queue_uri("probe", Some(1)).unwrap_or_default();
+                let ok = match crate::transport::Scheme::of(&probe) {
+                    crate::transport::Scheme::Redis => {
+                        crate::transport::redis::Addr::parse(&probe).map(|_| ())
+                    }
+                    _ => crate::transport::amqp::parse(&probe).map(|_| ()),
+                };
+                ok.with_context(|| {
+                    format!(
+                        "transport {:?}: expected redis://[:PASSWORD@]HOST[:PORT]/DB, \
+                         redis+unix:///PATH?db=DB or amqp://USER:PASS@HOST[:PORT]/VHOST",
+                        crate::transport::mask(u)
+                    )
+                })?;
+                t
             }
-            Some(u) => bail!("transport {u:?}: use \"fifo\", redis://HOST:PORT/DB or amqp://..."),
+            Some(u) => bail!(
+                "transport {:?}: use \"fifo\", redis://HOST:PORT/DB or amqp://USER:PASS@HOST/VHOST",
+                crate::transport::mask(u)
+            ),
         };
         let rel = |p: &str| {
             let p = PathBuf::from(p);

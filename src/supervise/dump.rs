@@ -334,6 +334,8 @@ pub enum Target {
     Stage(PathBuf),
     /// A file, appended to (a stage that reads a file, or for inspection).
     File(PathBuf),
+    /// A broker queue (a stage's input on a Redis or RabbitMQ pipeline).
+    Queue(String),
 }
 
 pub fn recover(src: &Source, ids: Option<&str>, to: &Target) -> Result<usize> {
@@ -375,6 +377,17 @@ pub fn recover(src: &Source, ids: Option<&str>, to: &Target) -> Result<usize> {
                     .with_context(|| p.display().to_string())?;
                 f.write_all(&buf)?;
                 f.sync_data()?;
+            }
+            Target::Queue(uri) => {
+                let mut sink = crate::transport::open_sink(&crate::transport::Endpoints {
+                    output: Some(uri.clone()),
+                    ..Default::default()
+                })?;
+                for e in entries.iter().filter(|e| chosen.contains(&e.id)) {
+                    sink.send("_default", &e.bytes)?;
+                }
+                // Confirmed by the broker before the entries leave the dump.
+                sink.commit()?;
             }
         }
         // Only now that the target has the messages are they removed.

@@ -1,8 +1,16 @@
 //! `imq-supervise run`: the process manager. Starts every stage's workers wired
-//! with the `fifo` transport, restarts those that exit with backoff, runs
+//! with the pipeline's transport, restarts those that exit with backoff, runs
 //! collectors on their schedule, prefixes stage stderr with the stage name, reloads
 //! changed stages on SIGHUP, and on SIGTERM stops the collectors, lets the rest
 //! drain in order and exits 0.
+//!
+//! On `fifo` the supervisor relays every line between the stages' pipes. On a
+//! broker (Redis, RabbitMQ) the stages read and write the broker's queues
+//! themselves (`<stage>-queue`, IntelMQ's naming), so that a stage killed in the
+//! middle loses nothing: its replacement takes over what it held in flight. The
+//! counters then come from the stages' `--stats` files (added up across
+//! restarts), the queue depths from the broker, and a drain stops a stage once
+//! its sources have ended and its queue is empty.
 //!
 //! One thread (the caller's) owns the children and polls them every 100 ms; relay,
 //! log and dump threads move bytes. `serve` runs the same loop in a thread and
@@ -10,8 +18,8 @@
 
 use super::config::{Pipeline, Stage, Transport};
 use super::pipes::{self, Counters, InputPipe, Routing, StageInputs};
-use super::state::{self, StageStatus, Status, WorkerStatus};
-use anyhow::{bail, Context, Result};
+use super::state::{self, QueueStatus, StageStatus, Status, ToolStats, WorkerStatus};
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
@@ -89,6 +97,14 @@ struct Worker {
     /// Stopped through the API: not restarted until started.
     held: bool,
     done: bool,
+    /// Broker transport: asked to end because its queue is drained.
+    stopping: bool,
+    /// The counters of this worker's earlier processes (each process's
+    /// `--stats` file starts from zero), and of the current one.
+    carried: ToolStats,
+    current: Option<ToolStats>,
+    /// The process whose counters are in `carried` already.
+    absorbed_pid: u32,
 }
 
 impl Worker {
@@ -101,6 +117,87 @@ impl Worker {
         } else {
             self.stage.name.clone()
         }
+    }
+
+    /// Read the current process's `--stats` file into `current`.
+    fn refresh_stats(&mut self, dir: &Path) {
+        if let Some(s) = state::read_stats(dir, &self.stage.name, self.idx) {
+            if s.pid == self.absorbed_pid && s.pid != 0 {
+                return; // the file of a process already added up
+            }
+            if let Some(old) = self.current.take().filter(|o| o.pid != s.pid) {
+                self.carried.absorb(&old);
+            }
+            self.current = Some(s);
+        }
+    }
+
+    /// The process ended: its last counters join the carried ones.
+    fn absorb_exited(&mut self, dir: &Path, pid: u32) {
+        self.refresh_stats(dir);
+        if let Some(c) = self.current.take() {
+            if c.pid == pid {
+                self.absorbed_pid = pid;
+            }
+            self.carried.absorb(&c);
+        }
+    }
+
+    /// Every process's counters so far.
+    fn total(&self) -> ToolStats {
+        let mut t = self.carried.clone();
+        if let Some(c) = &self.current {
+            t.absorb(c);
+        }
+        t
+    }
+}
+
+/// The last depth read of a stage's broker queue, and when the read began.
+struct Sample {
+    at: Instant,
+    depth: std::result::Result<crate::transport::QueueDepth, String>,
+}
+
+/// Broker transport: a thread reads the depth of every stage's queue once a
+/// second (a slow or unreachable broker must not stall the supervisor's loop).
+#[derive(Default)]
+struct Depths {
+    queues: Mutex<Vec<(String, String)>>,
+    samples: Mutex<HashMap<String, Sample>>,
+    stop: AtomicBool,
+}
+
+impl Depths {
+    fn start(self: &Arc<Self>) {
+        let d = self.clone();
+        let _ = std::thread::Builder::new()
+            .name("queue-depths".into())
+            .spawn(move || {
+                while !d.stop.load(Ordering::Relaxed) {
+                    let queues = d.queues.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    for (stage, uri) in queues {
+                        let at = Instant::now();
+                        let depth =
+                            crate::transport::queue_depth(&uri).map_err(|e| format!("{e:#}"));
+                        d.samples
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(stage, Sample { at, depth });
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+    }
+
+    /// Was the queue seen empty (nothing waiting, nothing in flight) by a read
+    /// that began after `since`?
+    fn empty_since(&self, stage: &str, since: Instant) -> bool {
+        let g = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        g.get(stage).is_some_and(|s| {
+            s.at >= since
+                && matches!(&s.depth, Ok(d) if d.waiting == 0 && d.in_flight.unwrap_or(0) == 0)
+        })
     }
 }
 
@@ -119,6 +216,18 @@ pub struct Supervisor {
     /// The latest status, for `serve`.
     pub status: Arc<Mutex<Status>>,
     stderr_lock: Arc<Mutex<()>>,
+    /// Broker transport: the queue depths, and when each stage's sources were
+    /// all seen done while draining.
+    depths: Option<Arc<Depths>>,
+    sources_ended: HashMap<String, Instant>,
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        if let Some(d) = &self.depths {
+            d.stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 fn sources_done(workers: &[Worker], p: &Pipeline, stage: &str) -> bool {
@@ -135,9 +244,6 @@ fn sources_done(workers: &[Worker], p: &Pipeline, stage: &str) -> bool {
 
 impl Supervisor {
     pub fn new(p: Pipeline) -> Result<Supervisor> {
-        if let Transport::Broker(u) = &p.transport {
-            bail!("transport {u}: only \"fifo\" is implemented in this version");
-        }
         std::fs::create_dir_all(&p.state_dir)
             .with_context(|| format!("state directory {}", p.state_dir.display()))?;
         let dir = p
@@ -160,11 +266,20 @@ impl Supervisor {
             rates: HashMap::new(),
             status: Arc::default(),
             stderr_lock: Arc::default(),
+            depths: matches!(p.transport, Transport::Broker(_)).then(Arc::default),
+            sources_ended: HashMap::new(),
         };
         for st in &p.stages {
             s.add_stage(st)?;
         }
+        if let Some(d) = &s.depths {
+            d.start();
+        }
         Ok(s)
+    }
+
+    fn broker(&self) -> bool {
+        self.depths.is_some()
     }
 
     fn shared(&mut self, name: &str) -> Arc<Shared> {
@@ -178,7 +293,8 @@ impl Supervisor {
         let mut pipes = Vec::new();
         let now = Utc::now();
         for idx in 0..st.workers {
-            let input = if source {
+            // On a broker the stages read their queues themselves.
+            let input = if source || self.broker() {
                 None
             } else {
                 let ip = Arc::new(InputPipe::new()?);
@@ -205,9 +321,20 @@ impl Supervisor {
                 retiring: false,
                 held: false,
                 done: !st.enabled,
+                stopping: false,
+                carried: ToolStats::default(),
+                current: None,
+                absorbed_pid: 0,
             });
         }
-        if !source {
+        if let (Some(d), false) = (&self.depths, source) {
+            if let Some(uri) = self.p.transport.queue_uri(&st.name, None) {
+                let mut q = d.queues.lock().unwrap_or_else(|e| e.into_inner());
+                q.retain(|(n, _)| n != &st.name);
+                q.push((st.name.clone(), uri));
+            }
+        }
+        if !source && !self.broker() {
             self.open_inject(&st.name);
             self.routing
                 .write()
@@ -306,18 +433,22 @@ impl Supervisor {
             }
         }
         let mut next_fd = 3;
-        for path in stage.paths.keys() {
-            let (r, w) = pipes::pipe()?;
-            if path == "_default" {
-                cmd.stdout(Stdio::from(w));
-            } else {
-                cmd.arg("--path").arg(format!("{path}=/dev/fd/{next_fd}"));
-                extra.push((w.into(), next_fd));
-                next_fd += 1;
+        if self.broker() {
+            self.broker_args(&mut cmd, &stage, idx);
+        } else {
+            for path in stage.paths.keys() {
+                let (r, w) = pipes::pipe()?;
+                if path == "_default" {
+                    cmd.stdout(Stdio::from(w));
+                } else {
+                    cmd.arg("--path").arg(format!("{path}=/dev/fd/{next_fd}"));
+                    extra.push((w.into(), next_fd));
+                    next_fd += 1;
+                }
+                readers.push((path.clone(), r));
             }
-            readers.push((path.clone(), r));
         }
-        if !stage.paths.contains_key("_default") {
+        if self.broker() || !stage.paths.contains_key("_default") {
             cmd.stdout(Stdio::null());
         }
         let has_dump = stage
@@ -408,14 +539,43 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Broker transport: the stage's input queue (worker `idx` of several has its
+    /// own in-flight list) and its destination queues. The first queue of each
+    /// goes in the environment (`IMQ_INPUT`, `IMQ_OUTPUT`), where a password is
+    /// not shown to every user by `ps`.
+    fn broker_args(&self, cmd: &mut Command, stage: &Stage, idx: u32) {
+        let t = &self.p.transport;
+        if !self.p.is_source(&stage.name) {
+            if let Some(uri) = t.queue_uri(&stage.name, Some(idx)) {
+                cmd.env("IMQ_INPUT", uri);
+            }
+        }
+        for (path, targets) in &stage.paths {
+            for (k, target) in targets.iter().enumerate() {
+                let Some(uri) = t.queue_uri(target, None) else {
+                    continue;
+                };
+                if path == "_default" && k == 0 {
+                    cmd.env("IMQ_OUTPUT", uri);
+                } else {
+                    cmd.arg("--path").arg(format!("{path}={uri}"));
+                }
+            }
+        }
+    }
+
     /// A worker's child ended: decide what comes next.
     fn exited(&mut self, wi: usize, code: Option<i32>, signal: Option<i32>) {
         let draining = self.draining.is_some();
+        let broker = self.broker();
         let source = self.p.is_source(&self.workers[wi].stage.name);
         let (delay, max) = (self.p.restart_delay, self.p.restart_max);
+        let dir = self.p.state_dir.clone();
         let w = &mut self.workers[wi];
         let ran = w.started.map(|(i, _)| i.elapsed()).unwrap_or_default();
-        w.child = None;
+        if let Some(c) = w.child.take() {
+            w.absorb_exited(&dir, c.id());
+        }
         let what = match (code, signal) {
             (Some(c), _) => format!("exit {c}"),
             (_, Some(s)) => format!("signal {s}"),
@@ -424,7 +584,13 @@ impl Supervisor {
         w.last_exit = Some(what.clone());
         // 0: all input done; 1: done, some of it dumped.
         let finished = matches!(code, Some(0) | Some(1));
-        let input_closed = w.input.as_ref().is_none_or(|i| i.is_closed());
+        // A broker stage's input never ends by itself: it is done once told to
+        // stop; ending before that is a failure to restart from.
+        let input_closed = if broker && !source {
+            w.stopping
+        } else {
+            w.input.as_ref().is_none_or(|i| i.is_closed())
+        };
         let prefix = w.prefix();
         let msg;
         if w.retiring || w.held {
@@ -456,6 +622,9 @@ impl Supervisor {
                 w.fails = 0;
             }
             let d = delay.saturating_mul(1u32 << w.fails.min(20)).min(max);
+            // Died while being stopped: its replacement drains what it held,
+            // and is stopped when the queue is empty again.
+            w.stopping = false;
             w.fails += 1;
             w.restarts += 1;
             if w.stage.schedule.is_some() {
@@ -489,6 +658,18 @@ impl Supervisor {
         for wi in 0..self.workers.len() {
             let w = &self.workers[wi];
             if w.child.is_some() || w.done || w.held || w.retiring || !w.relays.is_empty() {
+                continue;
+            }
+            // A broker worker's replacement starts once the one it replaces is
+            // gone: both would take the same in-flight list.
+            if self.broker()
+                && self.workers.iter().any(|o| {
+                    o.retiring
+                        && o.child.is_some()
+                        && o.stage.name == w.stage.name
+                        && o.idx == w.idx
+                })
+            {
                 continue;
             }
             let due = match (w.stage.schedule.is_some(), self.draining.is_some()) {
@@ -525,8 +706,9 @@ impl Supervisor {
         }
         self.log("stopping: collectors first, then draining the pipeline");
         self.draining = Some(Instant::now());
+        let p = &self.p;
         for w in &mut self.workers {
-            if w.input.is_none() {
+            if p.is_source(&w.stage.name) {
                 if w.child.is_some() {
                     Self::signal_worker(w, libc::SIGTERM);
                 } else {
@@ -539,10 +721,31 @@ impl Supervisor {
         }
     }
 
-    /// Close the input of every stage whose sources are all done.
+    /// Close the input of every stage whose sources are all done (on a broker:
+    /// stop it once its queue is also seen empty after that).
     fn drain_step(&mut self) {
         for s in &self.p.stages {
             if self.p.is_source(&s.name) || !sources_done(&self.workers, &self.p, &s.name) {
+                continue;
+            }
+            if let Some(d) = &self.depths {
+                let since = *self
+                    .sources_ended
+                    .entry(s.name.clone())
+                    .or_insert_with(Instant::now);
+                if !d.empty_since(&s.name, since) {
+                    continue;
+                }
+                for w in &mut self.workers {
+                    if w.stage.name == s.name && !w.stopping && !w.retiring {
+                        w.stopping = true;
+                        if w.child.is_some() {
+                            Self::signal_worker(w, libc::SIGTERM);
+                        } else {
+                            w.done = true;
+                        }
+                    }
+                }
                 continue;
             }
             for w in &self.workers {
@@ -669,6 +872,13 @@ impl Supervisor {
     fn snapshot(&mut self) -> Status {
         let mut stages = Vec::new();
         let now = Instant::now();
+        let broker = self.broker();
+        if broker {
+            let dir = self.p.state_dir.clone();
+            for w in &mut self.workers {
+                w.refresh_stats(&dir);
+            }
+        }
         for st in &self.p.stages {
             let sh = self.shared.get(&st.name).cloned().unwrap_or_default();
             let ws: Vec<&Worker> = self
@@ -711,16 +921,25 @@ impl Supervisor {
                     }
                 })
                 .collect();
-            let input = sh.counters.input.load(Ordering::Relaxed);
-            let paths: BTreeMap<String, u64> = sh
-                .counters
-                .paths
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .map(|(k, v)| (k.clone(), v.load(Ordering::Relaxed)))
-                .collect();
-            let output: u64 = paths.values().sum();
+            // Every process's counters, restarts included.
+            let mut total = ToolStats::default();
+            for w in &ws {
+                total.absorb(&w.total());
+            }
+            let (input, paths, output) = if broker {
+                (total.input, total.paths.clone(), total.output)
+            } else {
+                let paths: BTreeMap<String, u64> = sh
+                    .counters
+                    .paths
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.load(Ordering::Relaxed)))
+                    .collect();
+                let output = paths.values().sum();
+                (sh.counters.input.load(Ordering::Relaxed), paths, output)
+            };
             let basis = if self.p.is_source(&st.name) {
                 output
             } else {
@@ -740,16 +959,23 @@ impl Supervisor {
                     0.0
                 }
             };
-            let filtered = workers
-                .iter()
-                .filter_map(|w| w.stats.as_ref())
-                .map(|s| s.filtered)
-                .sum();
-            let dumped_stats: u64 = workers
-                .iter()
-                .filter_map(|w| w.stats.as_ref())
-                .map(|s| s.dumped)
-                .sum();
+            let (filtered, dumped_stats) = if broker {
+                (total.filtered, total.dumped)
+            } else {
+                (
+                    workers
+                        .iter()
+                        .filter_map(|w| w.stats.as_ref())
+                        .map(|s| s.filtered)
+                        .sum(),
+                    workers
+                        .iter()
+                        .filter_map(|w| w.stats.as_ref())
+                        .map(|s| s.dumped)
+                        .sum(),
+                )
+            };
+            let queue = self.queue_status(&st.name);
             let dump = state::dump_file(&self.p.state_dir, &st.name);
             let dump_size = std::fs::metadata(&dump).map(|m| m.len()).unwrap_or(0);
             let next_run = ws
@@ -783,19 +1009,39 @@ impl Supervisor {
                     .unwrap_or_else(|e| e.into_inner())
                     .clone(),
                 next_run,
+                queue,
                 workers,
             });
         }
         Status {
             pipeline: self.p.name.clone(),
             file: self.p.file.display().to_string(),
-            transport: "fifo".into(),
+            transport: self.p.transport.label(),
             supervisor_pid: std::process::id(),
             started: self.started.to_rfc3339(),
             time: Utc::now().to_rfc3339(),
             draining: self.draining.is_some(),
             stages,
         }
+    }
+
+    /// Broker transport: the stage's queue as last read.
+    fn queue_status(&self, stage: &str) -> Option<QueueStatus> {
+        let d = self.depths.as_ref()?;
+        let uri = self.p.transport.queue_uri(stage, None)?;
+        if self.p.is_source(stage) {
+            return None;
+        }
+        let g = d.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let sample = g.get(stage);
+        let depth = sample.and_then(|s| s.depth.as_ref().ok());
+        Some(QueueStatus {
+            queue: format!("{stage}-queue"),
+            uri: crate::transport::mask(&uri),
+            waiting: depth.map(|d| d.waiting),
+            in_flight: depth.and_then(|d| d.in_flight),
+            error: sample.and_then(|s| s.depth.as_ref().err().cloned()),
+        })
     }
 
     fn publish(&mut self) {

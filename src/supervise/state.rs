@@ -54,7 +54,26 @@ pub struct StageStatus {
     pub dump_size: u64,
     pub last_error: Option<String>,
     pub next_run: Option<String>,
+    /// The stage's broker queue (not on `fifo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueStatus>,
     pub workers: Vec<WorkerStatus>,
+}
+
+/// A broker queue as the supervisor last read it.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct QueueStatus {
+    /// IntelMQ's name: `<stage>-queue`.
+    pub queue: String,
+    /// Where it is (password masked).
+    pub uri: String,
+    /// Messages waiting (Redis LLEN, RabbitMQ's ready count); none before the
+    /// first read or while the broker cannot be reached.
+    pub waiting: Option<u64>,
+    /// Taken by a worker and not yet acknowledged (Redis: the in-flight lists;
+    /// RabbitMQ does not tell a passive declare).
+    pub in_flight: Option<u64>,
+    pub error: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -93,6 +112,19 @@ pub struct ToolStats {
     pub batch_latency_ms: f64,
     #[serde(default)]
     pub last_error: Option<String>,
+}
+
+impl ToolStats {
+    /// Add another process's counters to these.
+    pub fn absorb(&mut self, o: &ToolStats) {
+        self.input += o.input;
+        self.output += o.output;
+        self.filtered += o.filtered;
+        self.dumped += o.dumped;
+        for (k, v) in &o.paths {
+            *self.paths.entry(k.clone()).or_default() += v;
+        }
+    }
 }
 
 /// One state for a stage from its workers' states.

@@ -31,6 +31,19 @@ fn human(n: u64) -> String {
     }
 }
 
+/// Bytes waiting in the pipes (fifo), or messages waiting (+ in flight) in the
+/// broker queue.
+fn queue_column(st: &state::StageStatus) -> String {
+    match &st.queue {
+        None => human(st.queue_bytes),
+        Some(q) => match (q.waiting, q.in_flight) {
+            (None, _) => "?".into(),
+            (Some(w), Some(f)) if f > 0 => format!("{w}+{f}"),
+            (Some(w), _) => w.to_string(),
+        },
+    }
+}
+
 pub fn print(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
     let alive = state::alive(s.supervisor_pid);
     writeln!(
@@ -81,7 +94,7 @@ pub fn print(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
             st.filtered,
             st.dumped,
             st.rate,
-            human(st.queue_bytes),
+            queue_column(st),
             human(st.dump_size),
             tail
         )?;
@@ -90,6 +103,9 @@ pub fn print(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 pub fn queues(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
+    if s.transport != "fifo" {
+        return broker_queues(s, out);
+    }
     writeln!(
         out,
         "{:<24} {:>10} {:>10}  FROM",
@@ -99,12 +115,7 @@ pub fn queues(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
         if st.workers.iter().all(|w| w.queue_bytes.is_none()) {
             continue;
         }
-        let from: Vec<&str> = s
-            .stages
-            .iter()
-            .filter(|o| o.paths_to.values().flatten().any(|t| *t == st.name))
-            .map(|o| o.name.as_str())
-            .collect();
+        let from = senders(s, &st.name);
         for w in &st.workers {
             writeln!(
                 out,
@@ -119,6 +130,42 @@ pub fn queues(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
                 from.join(",")
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The stages that send to `stage`.
+fn senders<'a>(s: &'a Status, stage: &str) -> Vec<&'a str> {
+    s.stages
+        .iter()
+        .filter(|o| o.paths_to.values().flatten().any(|t| t == stage))
+        .map(|o| o.name.as_str())
+        .collect()
+}
+
+/// Broker queues: what waits, what is in flight, what the stage took.
+fn broker_queues(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<28} {:>10} {:>10} {:>10}  FROM",
+        "QUEUE", "WAITING", "IN-FLIGHT", "DELIVERED"
+    )?;
+    let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    for st in &s.stages {
+        let Some(q) = &st.queue else { continue };
+        writeln!(
+            out,
+            "{:<28} {:>10} {:>10} {:>10}  {}{}",
+            q.queue,
+            n(q.waiting),
+            n(q.in_flight),
+            st.input,
+            senders(s, &st.name).join(","),
+            q.error
+                .as_ref()
+                .map(|e| format!("  ({e})"))
+                .unwrap_or_default()
+        )?;
     }
     Ok(())
 }

@@ -526,6 +526,34 @@ impl Drop for AmqpSink {
     }
 }
 
+/// What waits in a queue (RabbitMQ counts the messages ready for delivery; those
+/// delivered and not yet acknowledged it does not tell).
+pub fn depth(uri: &str) -> anyhow::Result<super::QueueDepth> {
+    let t = parse(uri)?;
+    let mut c = Conn::open(&t.opts).with_context(|| t.shown.clone())?;
+    let waiting = match c.queue_counts(&t.queue) {
+        Ok((n, _)) => n as u64,
+        // A passive declare of a queue nobody declared yet: nothing waits.
+        Err(e) if e.to_string().contains("404") || e.to_string().contains("NOT_FOUND") => 0,
+        Err(e) => return Err(anyhow::anyhow!("{}: {e}", t.shown)),
+    };
+    let _ = c.close();
+    Ok(super::QueueDepth {
+        waiting,
+        in_flight: None,
+    })
+}
+
+/// Remove what waits in a queue (declaring it as IntelMQ does if it is new).
+pub fn clear(uri: &str) -> anyhow::Result<u64> {
+    let t = parse(uri)?;
+    let mut c = Conn::open(&t.opts).with_context(|| t.shown.clone())?;
+    c.declare_queue(&t.queue).with_context(|| t.shown.clone())?;
+    let n = c.purge_queue(&t.queue).with_context(|| t.shown.clone())?;
+    let _ = c.close();
+    Ok(n as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

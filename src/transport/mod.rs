@@ -239,6 +239,42 @@ pub fn open(e: &Endpoints) -> Result<(Box<dyn Source>, Box<dyn Sink>)> {
     Ok((src, open_sink_joined(e, join.as_ref())?))
 }
 
+/// What waits in a broker queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Messages not yet taken by a consumer.
+    pub waiting: u64,
+    /// Taken and not yet acknowledged, where the broker tells (Redis does).
+    pub in_flight: Option<u64>,
+}
+
+/// The depth of the queue a `redis://` or `amqp://` URI names.
+pub fn queue_depth(uri: &str) -> Result<QueueDepth> {
+    match Scheme::of(uri) {
+        Scheme::Redis => redis::depth(uri),
+        Scheme::Amqp => amqp::depth(uri),
+        Scheme::Line => anyhow::bail!("{}: not a broker queue", mask(uri)),
+    }
+}
+
+/// The queues of IntelMQ's naming (`*-queue`) on the broker a URI names, where
+/// the broker can list them (Redis; RabbitMQ's protocol cannot: `None`).
+pub fn list_queues(uri: &str) -> Result<Option<Vec<String>>> {
+    match Scheme::of(uri) {
+        Scheme::Redis => redis::list_queues(uri).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Remove the messages waiting in a broker queue; returns how many.
+pub fn clear_queue(uri: &str) -> Result<u64> {
+    match Scheme::of(uri) {
+        Scheme::Redis => redis::clear(uri),
+        Scheme::Amqp => amqp::clear(uri),
+        Scheme::Line => anyhow::bail!("{}: not a broker queue", mask(uri)),
+    }
+}
+
 /// A URI (or any text holding URIs) with the password of every `user:pass@`
 /// (and of `pass=` / `password=` query parameters) replaced by `***`, for
 /// messages and logs.

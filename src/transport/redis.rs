@@ -955,6 +955,80 @@ impl Sink for RedisSink {
     }
 }
 
+/// A short-lived connection for the queue administration below.
+fn admin_conn(a: &Addr) -> Result<Connection> {
+    let client = redis::Client::open(a.url()).map_err(|e| io_err(&a.label, e))?;
+    let c = client
+        .get_connection_with_timeout(CONNECT_TIMEOUT)
+        .map_err(|e| io_err(&a.label, e))?;
+    c.set_read_timeout(Some(IO_TIMEOUT))?;
+    Ok(c)
+}
+
+/// The in-flight lists of every consumer of a queue (`QUEUE-internal` and
+/// `QUEUE-internal-ID`).
+fn inflight_lists(c: &mut Connection, queue: &str) -> redis::RedisResult<Vec<String>> {
+    let base = format!("{queue}-internal");
+    let mut pattern = String::with_capacity(base.len() + 2);
+    for ch in base.chars() {
+        if matches!(ch, '*' | '?' | '[' | ']' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push_str("-*");
+    let mut keys: Vec<String> =
+        redis::Commands::scan_match(c, &pattern)?.collect::<redis::RedisResult<_>>()?;
+    keys.push(base);
+    Ok(keys)
+}
+
+/// What waits in a queue and what its consumers hold in flight.
+pub fn depth(uri: &str) -> Result<super::QueueDepth> {
+    let a = Addr::parse(uri)?;
+    let mut c = admin_conn(&a)?;
+    let mut q = || -> redis::RedisResult<(u64, u64)> {
+        let waiting: u64 = redis::cmd("LLEN").arg(&a.queue).query(&mut c)?;
+        let lists = inflight_lists(&mut c, &a.queue)?;
+        let mut inflight = 0u64;
+        for l in lists {
+            inflight += redis::cmd("LLEN").arg(&l).query::<u64>(&mut c)?;
+        }
+        Ok((waiting, inflight))
+    };
+    let (waiting, inflight) = q().map_err(|e| io_err(&a.label, e))?;
+    Ok(super::QueueDepth {
+        waiting,
+        in_flight: Some(inflight),
+    })
+}
+
+/// Remove what waits in a queue (not what a consumer holds in flight).
+pub fn clear(uri: &str) -> Result<u64> {
+    let a = Addr::parse(uri)?;
+    let mut c = admin_conn(&a)?;
+    let (n, _deleted): (u64, u64) = redis::pipe()
+        .atomic()
+        .cmd("LLEN")
+        .arg(&a.queue)
+        .cmd("DEL")
+        .arg(&a.queue)
+        .query(&mut c)
+        .map_err(|e| io_err(&a.label, e))?;
+    Ok(n)
+}
+
+/// The queues of IntelMQ's naming (`*-queue`) in the URI's database.
+pub fn list_queues(uri: &str) -> Result<Vec<String>> {
+    let a = Addr::parse(uri)?;
+    let mut c = admin_conn(&a)?;
+    let mut keys: Vec<String> = redis::Commands::scan_match::<_, String>(&mut c, "*-queue")
+        .and_then(|it| it.collect::<redis::RedisResult<Vec<String>>>())
+        .map_err(|e| io_err(&a.label, e))?;
+    keys.sort();
+    Ok(keys)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
