@@ -605,12 +605,16 @@ _imq__supervise() {
             return 0
             ;;
         imq__subcmd__supervise__subcmd__queues)
-            opts="-h --json --generate --help"
+            opts="-h --json --clear --generate --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --clear)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --generate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -33,7 +33,7 @@ complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "units" 
 complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "serve" -d 'Run the pipeline and serve the REST API, /metrics and the status page'
 complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "import" -d 'Write the pipeline file equivalent to an IntelMQ runtime.yaml (and name what cannot be carried over); exit 1 when something could not'
 complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "status" -d 'Show each stage\'s state, counters, queue and dump; exit 0 only if all run'
-complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "queues" -d 'List the queues between stages and what waits in them'
+complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "queues" -d 'List the queues between stages and what waits in them (or clear one)'
 complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "dump" -d 'List, show, recover or delete dumped messages (imq\'s and IntelMQ\'s dumps)'
 complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "log" -d 'Print the end of a stage\'s log (its stderr, time-stamped)'
 complete -c imq-supervise -n "__fish_imq_supervise_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -56,6 +56,7 @@ complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand import" -s h
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand status" -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand status" -l json -d 'Print the status as JSON'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand status" -s h -l help -d 'Print help'
+complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand queues" -l clear -d 'Remove what waits in STAGE\'s broker queue (not what a worker holds in flight); prints how many messages went' -r
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand queues" -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand queues" -l json -d 'Print as JSON'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand queues" -s h -l help -d 'Print help'
@@ -92,7 +93,7 @@ complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and no
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "serve" -d 'Run the pipeline and serve the REST API, /metrics and the status page'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "import" -d 'Write the pipeline file equivalent to an IntelMQ runtime.yaml (and name what cannot be carried over); exit 1 when something could not'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "status" -d 'Show each stage\'s state, counters, queue and dump; exit 0 only if all run'
-complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "queues" -d 'List the queues between stages and what waits in them'
+complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "queues" -d 'List the queues between stages and what waits in them (or clear one)'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "dump" -d 'List, show, recover or delete dumped messages (imq\'s and IntelMQ\'s dumps)'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "log" -d 'Print the end of a stage\'s log (its stderr, time-stamped)'
 complete -c imq-supervise -n "__fish_imq_supervise_using_subcommand help; and not __fish_seen_subcommand_from check run units serve import status queues dump log help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -164,7 +164,15 @@ Examples:
 
   # from another terminal
   imq-supervise status examples/pipelines/feodo.toml
-  imq-supervise log examples/pipelines/feodo.toml parse",
+  imq-supervise log examples/pipelines/feodo.toml parse
+
+  # crash-safe, on IntelMQ's Redis queues (transport = \"redis://...\")
+  imq-supervise run examples/pipelines/feodo-redis.toml
+  imq-supervise queues examples/pipelines/feodo-redis.toml
+  imq-supervise queues examples/pipelines/feodo-redis.toml --clear file-output
+
+  # systemd units instead of a supervisor process
+  imq-supervise units examples/pipelines/feodo-redis.toml /tmp/units",
     "\n\nExit status:\n  0  success (status: every enabled stage runs)\n  1  status: some stage is not running; check: a problem found\n  2  fatal: usage, unreadable pipeline file"
 );
 
@@ -206,7 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 bad |= f.error;
                 let level = if f.error {
                     "ERROR"
-                } else if f.text == "ok" {
+                } else if f.text == "ok" || f.text.starts_with("broker ") {
                     "ok"
                 } else {
                     "warning"

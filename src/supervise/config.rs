@@ -514,6 +514,57 @@ fn check_stage(name: &str, rs: &RawStage) -> Result<Stage> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_example_pipeline_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipelines");
+        let mut n = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let f = e.unwrap().path();
+            if f.extension().is_some_and(|x| x == "toml") {
+                let p = Pipeline::load(&f).unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
+                assert!(!p.stages.is_empty());
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "{n} example pipelines");
+    }
+
+    #[test]
+    fn broker_queue_uris() {
+        let p = parse(
+            "[pipeline]\ntransport=\"redis://:pw@h:1/2/\"\n[stage.a]\ncommand=\"imq-parse\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.transport.queue_uri("a", None).unwrap(),
+            "redis://:pw@h:1/2/a-queue"
+        );
+        assert_eq!(
+            p.transport.queue_uri("a", Some(0)).unwrap(),
+            "redis://:pw@h:1/2/a-queue"
+        );
+        assert_eq!(
+            p.transport.queue_uri("a", Some(3)).unwrap(),
+            "redis://:pw@h:1/2/a-queue?consumer=3"
+        );
+        assert_eq!(p.transport.label(), "redis://:***@h:1/2");
+        let p = parse("[pipeline]\ntransport=\"redis+unix:///run/redis.sock?db=2\"\n[stage.a]\ncommand=\"imq-parse\"\n").unwrap();
+        assert_eq!(
+            p.transport.queue_uri("a", Some(1)).unwrap(),
+            "redis+unix:///run/redis.sock?db=2&queue=a-queue&consumer=1"
+        );
+        let p =
+            parse("[pipeline]\ntransport=\"amqp://u:p@h/v\"\n[stage.a]\ncommand=\"imq-parse\"\n")
+                .unwrap();
+        // RabbitMQ's consumers share one queue: no consumer id.
+        assert_eq!(
+            p.transport.queue_uri("a", Some(1)).unwrap(),
+            "amqp://u:p@h/v/a-queue"
+        );
+        let e = parse("[pipeline]\ntransport=\"redis://:pw@h:notaport/2\"\n[stage.a]\ncommand=\"imq-parse\"\n").unwrap_err();
+        assert!(!format!("{e:#}").contains("pw"), "{e:#}");
+    }
+
     fn parse(t: &str) -> Result<Pipeline> {
         Pipeline::parse(t, Path::new("/x/p.toml"))
     }
