@@ -664,6 +664,20 @@ fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str) {
         Some(r) => &spec["components"]["schemas"][r.rsplit('/').next().unwrap()],
         None => schema,
     };
+    // oneOf: the alternative whose required fields the value has.
+    if let Some(alts) = schema["oneOf"].as_array() {
+        let alt = alts
+            .iter()
+            .find(|a| {
+                a["required"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|k| v.get(k.as_str().unwrap()).is_some())
+            })
+            .unwrap_or_else(|| panic!("{at}: matches no alternative: {v}"));
+        return conforms(spec, alt, v, at);
+    }
     match schema["type"].as_str() {
         Some("object") => {
             assert!(

@@ -304,23 +304,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Cmd::Queues { file, json, .. }) => {
             let p = load(&file)?;
             let s = supervise::status::load(&p)?;
-            if json && s.transport != "fifo" {
-                let q: Vec<_> = s.stages.iter().filter_map(|st| {
-                    st.queue.as_ref().map(|q| serde_json::json!({"stage": st.name, "queue": q.queue, "waiting": q.waiting, "in_flight": q.in_flight, "delivered": st.input, "error": q.error}))
-                }).collect();
-                serde_json::to_writer_pretty(&mut out, &q)?;
-                writeln!(out)?;
-            } else if json {
-                let q: Vec<_> = s
-                    .stages
-                    .iter()
-                    .flat_map(|st| {
-                        st.workers.iter().filter(|w| w.queue_bytes.is_some()).map(|w| {
-                            serde_json::json!({"stage": st.name, "worker": w.worker, "bytes": w.queue_bytes})
-                        })
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &q)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &supervise::status::queues_json(&s))?;
                 writeln!(out)?;
             } else {
                 supervise::status::queues(&s, &mut out)?;

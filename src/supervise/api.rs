@@ -133,6 +133,24 @@ pub fn metrics(s: &Status) -> String {
             s.pipeline, st.name, st.queue_bytes
         ));
     }
+    o.push_str("# HELP imq_stage_queue_messages Messages waiting in the stage's broker queue.\n# TYPE imq_stage_queue_messages gauge\n");
+    for st in &s.stages {
+        if let Some(n) = st.queue.as_ref().and_then(|q| q.waiting) {
+            o.push_str(&format!(
+                "imq_stage_queue_messages{{pipeline=\"{}\",stage=\"{}\"}} {n}\n",
+                s.pipeline, st.name
+            ));
+        }
+    }
+    o.push_str("# HELP imq_stage_queue_in_flight Messages a worker took from the broker queue and has not acknowledged.\n# TYPE imq_stage_queue_in_flight gauge\n");
+    for st in &s.stages {
+        if let Some(n) = st.queue.as_ref().and_then(|q| q.in_flight) {
+            o.push_str(&format!(
+                "imq_stage_queue_in_flight{{pipeline=\"{}\",stage=\"{}\"}} {n}\n",
+                s.pipeline, st.name
+            ));
+        }
+    }
     o.push_str("# HELP imq_stage_dump_bytes Size of the stage's dump file.\n# TYPE imq_stage_dump_bytes gauge\n");
     for st in &s.stages {
         o.push_str(&format!(
@@ -245,17 +263,7 @@ impl Api {
                 })
             }
             (Method::Get, ["api", "v1", "queues"]) => {
-                let s = self.status();
-                let q: Vec<Value> = s
-                    .stages
-                    .iter()
-                    .flat_map(|st| {
-                        st.workers.iter().filter(|w| w.queue_bytes.is_some()).map(|w| {
-                            json!({"stage": st.name, "worker": w.worker, "bytes": w.queue_bytes, "delivered": st.input})
-                        })
-                    })
-                    .collect();
-                Ok(json_reply(200, &json!(q)))
+                Ok(json_reply(200, &status::queues_json(&self.status())))
             }
             (Method::Get, ["api", "v1", "dumps"]) => {
                 let l: Vec<Value> = dump::list(&self.p)

@@ -134,6 +134,32 @@ pub fn queues(s: &Status, out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `queues --json` and the API's `/queues`: a row per worker input (fifo), or
+/// per broker queue.
+pub fn queues_json(s: &Status) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = s
+        .stages
+        .iter()
+        .flat_map(|st| {
+            let broker = st.queue.as_ref().map(|q| {
+                serde_json::json!({"stage": st.name, "queue": q.queue, "waiting": q.waiting,
+                    "in_flight": q.in_flight, "delivered": st.input, "error": q.error})
+            });
+            let on_broker = broker.is_some();
+            let pipes = st
+                .workers
+                .iter()
+                .filter(move |w| !on_broker && w.queue_bytes.is_some())
+                .map(|w| {
+                    serde_json::json!({"stage": st.name, "worker": w.worker,
+                        "bytes": w.queue_bytes, "delivered": st.input})
+                });
+            broker.into_iter().chain(pipes).collect::<Vec<_>>()
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
 /// The stages that send to `stage`.
 fn senders<'a>(s: &'a Status, stage: &str) -> Vec<&'a str> {
     s.stages
