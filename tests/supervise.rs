@@ -1325,3 +1325,46 @@ fn amqp_pipeline_survives_kill_9_of_a_stage_and_drains() {
         5_000,
     );
 }
+
+/// A supervisor killed with SIGKILL takes its stages with it: a broker stage left
+/// running would compete with the next supervisor's workers for its queue.
+#[test]
+fn stages_end_when_the_supervisor_is_killed() {
+    let redis = OwnRedis::start();
+    let mut p = Pipe::new(FEODO_PIPELINE);
+    let text = std::fs::read_to_string(p.path("p.toml")).unwrap().replacen(
+        "[pipeline]\n",
+        &format!(
+            "[pipeline]\ntransport = \"redis://:secret@127.0.0.1:{}/2\"\n",
+            redis.port
+        ),
+        1,
+    );
+    std::fs::write(p.path("p.toml"), text).unwrap();
+    std::fs::write(p.path("feodo.json"), feodo(10, 0)).unwrap();
+    p.start();
+    p.wait(30, "the events", |p| p.lines("events.ndjson") >= 10);
+    p.wait(10, "every stage running", |p| {
+        ["parse", "enrich", "out"]
+            .iter()
+            .all(|s| p.stage(s).is_some_and(|s| s["state"] == "running"))
+    });
+    let pids: Vec<i64> = ["parse", "enrich", "out"]
+        .iter()
+        .flat_map(|s| worker_pids(&p, s))
+        .collect();
+    assert_eq!(pids.len(), 4);
+    p.signal("KILL");
+    let t = Instant::now();
+    let alive = |pid: &i64| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    };
+    while pids.iter().any(alive) {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "stages outlived the supervisor: {:?}",
+            pids.iter().filter(|p| alive(p)).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -472,10 +472,18 @@ impl Supervisor {
         let (err_r, err_w) = pipes::pipe()?;
         cmd.stderr(Stdio::from(err_w));
         let fds: Vec<(i32, i32)> = extra.iter().map(|(f, n)| (f.as_raw_fd(), *n)).collect();
-        // SAFETY: only async-signal-safe calls (fcntl, dup2) on numbers computed
+        // SAFETY: only async-signal-safe calls (prctl, getppid, fcntl, dup2) on numbers computed
         // before the fork; nothing allocates.
         unsafe {
             cmd.pre_exec(move || {
+                // The stage ends (SIGTERM: it commits what it holds) when the
+                // supervisor dies, even by SIGKILL: a broker stage left running
+                // would compete with the workers of the next supervisor for the
+                // same in-flight list.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                if libc::getppid() == 1 {
+                    return Err(std::io::Error::other("the supervisor is gone"));
+                }
                 // First out of the way of the target numbers, then into place
                 // (dup2 clears close-on-exec on the copy).
                 let mut moved = [0i32; 64];
