@@ -475,3 +475,75 @@ fn raw_feed_on_a_pipe_streams() {
     assert!(line.contains("192.0.2.1"), "{line}");
     assert!(t.elapsed() < Duration::from_secs(20));
 }
+
+// 14: imq-enrich takes input files like the others; imq-output's -t and -o
+// naming two places is an error; imq-filter --list shows the fields.
+#[test]
+fn enrich_files_output_target_and_filter_list() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.ndjson"), format!("{EVENT}\n")).unwrap();
+    std::fs::write(dir.path().join("b.ndjson"), format!("{EVENT}\n{EVENT}\n")).unwrap();
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["taxonomy", "a.ndjson", "b.ndjson"]),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ev = lines(&o.stdout);
+    assert_eq!(ev.len(), 3);
+    assert!(ev
+        .iter()
+        .all(|e| e["classification.taxonomy"] == "information-gathering"));
+    // A name that is neither an expert nor a file is still a typo.
+    let o = run(cmd(ENRICH, dir.path()).args(["taxonomy", "taxonmy"]), b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown expert"), "{}", stderr(&o));
+    let output = env!("CARGO_BIN_EXE_imq-output");
+    let o = run(
+        cmd(output, dir.path()).args(["json", "-t", "x.ndjson", "-o", "y.ndjson"]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give one"), "{}", stderr(&o));
+    assert!(!dir.path().join("x.ndjson").exists() && !dir.path().join("y.ndjson").exists());
+    let o = run(cmd(FILTER, dir.path()).arg("--list"), b"");
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("source.ip") && text.contains("IPAddress"),
+        "{text}"
+    );
+}
+
+// `TOOL --list | head -1` ends cleanly: exit 0, no panic, whatever the listing.
+#[test]
+fn listings_end_cleanly_in_a_short_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let bins = [
+        (PARSE, "--list"),
+        (PARSE, "--list-feeds"),
+        (ENRICH, "--list"),
+        (FILTER, "--list"),
+        (env!("CARGO_BIN_EXE_imq-output"), "--list"),
+        (env!("CARGO_BIN_EXE_imq-collect"), "--list"),
+        (env!("CARGO_BIN_EXE_imq-collect"), "--list-feeds"),
+    ];
+    for (bin, flag) in bins {
+        use std::os::unix::process::ExitStatusExt;
+        // stdout is a pipe whose reader is gone before the first write.
+        let (r, w) = std::io::pipe().unwrap();
+        drop(r);
+        let o = cmd(bin, dir.path())
+            .arg(flag)
+            .stdout(w)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{bin} {flag}: {err}");
+        assert!(
+            o.status.code() == Some(0) || o.status.signal() == Some(13),
+            "{bin} {flag}: {:?} {err}",
+            o.status
+        );
+    }
+}

@@ -2,6 +2,7 @@
 use clap::Parser;
 use imq::cli::{self, CommonArgs};
 use imq::enrich;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -15,9 +16,10 @@ const TOOL: &str = "imq-enrich";
 /// process, which gives the same result as piping one imq-enrich into the next.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES,
-          override_usage = "imq-enrich [OPTIONS] EXPERT [EXPERT-OPTIONS]... [EXPERT [EXPERT-OPTIONS]...]...")]
+          override_usage = "imq-enrich [OPTIONS] EXPERT [EXPERT-OPTIONS]... [EXPERT [EXPERT-OPTIONS]...]... [FILE]...")]
 struct Cli {
-    /// Experts and their options: EXPERT [--option VALUE]... [EXPERT ...]
+    /// Experts and their options: EXPERT [--option VALUE]... [EXPERT ...]; then
+    /// input files ('-' is stdin; default stdin)
     #[arg(value_name = "EXPERT", last = true, allow_hyphen_values = true,
           required_unless_present_any = ["list", "intelmq", "generate"])]
     chain: Vec<String>,
@@ -43,6 +45,7 @@ const EXAMPLES: &str = concat!(
 Examples:
   # add classification.taxonomy
   imq-enrich taxonomy < events.ndjson
+  imq-enrich taxonomy events.ndjson more-events.ndjson
 
   # chain experts in one process
   imq-parse abusech-feodotracker feed.json | imq-enrich taxonomy | imq-output csv
@@ -57,8 +60,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if cli.list {
+        let mut out = std::io::stdout().lock();
         for e in enrich::REGISTRY {
-            println!("{:<22} {:<50} {}", e.name, e.intelmq, e.description);
+            writeln!(out, "{:<22} {:<50} {}", e.name, e.intelmq, e.description)?;
         }
         return Ok(0);
     }
@@ -71,7 +75,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         };
         experts.push((entry.build)(&params)?);
     }
-    for (entry, params) in enrich::parse_chain(&cli.chain)? {
+    let (chain, files) = enrich::parse_chain(&cli.chain)?;
+    for (entry, params) in chain {
         let built = (entry.build)(&params);
         // An option the expert never asked for is a typo: say so now (before
         // what the typo may have caused, such as a database not found).
@@ -82,7 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         experts.push(built?);
     }
     let mut stage = enrich::Chain { experts };
-    let inputs = cli::inputs(&cli.common, &[]);
+    let inputs = cli::inputs(&cli.common, &files);
     cli::run_stage(
         TOOL,
         &cli.common,

@@ -23,6 +23,11 @@ struct Cli {
     #[arg(value_name = "EXPRESSION] [FILE")]
     args: Vec<String>,
 
+    /// List the fields an expression can name (IntelMQ's harmonization: name, type,
+    /// length) and the operators, then exit
+    #[arg(long)]
+    list: bool,
+
     /// Run the rules of an IntelMQ sieve file
     #[arg(long, value_name = "RULES.sieve", conflicts_with = "intelmq")]
     sieve: Option<String>,
@@ -85,8 +90,30 @@ Examples:
     imq::exit_status_help!()
 );
 
+/// `--list`: the event fields, then the operators of expressions.
+fn print_fields() -> std::io::Result<()> {
+    use std::io::Write;
+    let h = imq::harmonization::harmonization();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<40} {:<22} LENGTH", "FIELD", "TYPE")?;
+    for f in &h.event {
+        let len = f.length.map(|n| n.to_string()).unwrap_or_default();
+        writeln!(out, "{:<40} {:<22} {len}", f.name, f.ty.name())?;
+    }
+    writeln!(out, "{:<40} {:<22}", "extra.*", "JSONDict (any key)")?;
+    writeln!(
+        out,
+        "\noperators: == != < <= > >= =~ !~ (regex), in [LIST], in CIDR, exists FIELD, \
+         && || ! ( ); see imq-filter --help and docs/filter.md"
+    )
+}
+
 fn run(cli: Cli) -> anyhow::Result<u8> {
     if cli::generate::<Command>(&cli.common, TOOL)? {
+        return Ok(0);
+    }
+    if cli.list {
+        print_fields()?;
         return Ok(0);
     }
     let mut files = cli.args.clone();

@@ -2,6 +2,7 @@
 use clap::Parser;
 use imq::cli::{self, CommonArgs};
 use imq::output::{self, OutputOpts, OutputStage};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -80,8 +81,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if cli.list {
+        let mut out = std::io::stdout().lock();
         for e in output::REGISTRY {
-            println!("{:<12} {:<40} {}", e.name, e.intelmq, e.description);
+            writeln!(out, "{:<12} {:<40} {}", e.name, e.intelmq, e.description)?;
         }
         return Ok(0);
     }
@@ -108,6 +110,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let entry = output::find_for(kind, &params)
         .ok_or_else(|| anyhow::anyhow!("unknown output {kind:?} (imq-output --list shows them)"))?;
     // `imq-output sqlite events.db`: the first positional is the destination.
+    // -o is -t's other name here (every other tool writes its output with -o);
+    // both naming different places is a mistake, not a choice to make silently.
+    if let (Some(t), Some(o)) = (&cli.target, &cli.common.output) {
+        if t != o {
+            anyhow::bail!(
+                "-t {t:?} and -o {o:?} (or IMQ_OUTPUT) both name the destination: give one"
+            );
+        }
+    }
     let mut target = cli.target.clone().or(cli.common.output.clone());
     if let Some(key) = output::destination_param(entry.name) {
         if cli.intelmq.is_none()

@@ -426,8 +426,15 @@ impl Stage for Chain {
 }
 
 /// Split `EXPERT [--opt VALUE | --flag]... EXPERT ...` into experts with params.
-pub fn parse_chain(args: &[String]) -> anyhow::Result<Vec<(&'static Entry, Params)>> {
+/// The experts of a command line with their options, and the input files
+/// among them: a word that names no expert but an existing file (or `-`) is an
+/// input, as for the other tools (`imq-enrich taxonomy events.ndjson`).
+#[allow(clippy::type_complexity)]
+pub fn parse_chain(
+    args: &[String],
+) -> anyhow::Result<(Vec<(&'static Entry, Params)>, Vec<String>)> {
     let mut out: Vec<(&'static Entry, Params)> = Vec::new();
+    let mut files = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -454,11 +461,14 @@ pub fn parse_chain(args: &[String]) -> anyhow::Result<Vec<(&'static Entry, Param
             // Values are JSON when they parse (numbers, booleans, lists), else text.
             let v = serde_json::from_str(&val).unwrap_or(Value::String(val));
             last.1.insert(key, v);
-        } else {
-            let entry = find(a).ok_or_else(|| unknown(a))?;
+        } else if let Some(entry) = find(a) {
             out.push((entry, Params::new()));
+        } else if a == "-" || std::path::Path::new(a).is_file() {
+            files.push(a.clone());
+        } else {
+            return Err(unknown(a));
         }
         i += 1;
     }
-    Ok(out)
+    Ok((out, files))
 }
