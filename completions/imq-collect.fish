@@ -1,7 +1,7 @@
 complete -c imq-collect -l list-feeds -d 'List the known feeds (those whose name, provider or description holds WORD), then exit' -r
 complete -c imq-collect -l feed -d 'Fetch a known feed (see --list-feeds): its collector, URL, parameters and feed.* fields from the feed registry; repeatable' -r
 complete -c imq-collect -l intelmq -d 'Run the collector equivalent to this IntelMQ module (with --params)' -r
-complete -c imq-collect -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-collect -l params -d 'IntelMQ parameters: a JSON object, or YAML (runtime.yaml\'s `parameters:`, or a bot\'s whole entry)' -r
 complete -c imq-collect -s p -l param -d 'A parameter by its IntelMQ name (the value is JSON when it parses); repeatable' -r
 complete -c imq-collect -l feed-name -d 'feed.name of the reports' -r
 complete -c imq-collect -l feed-provider -d 'feed.provider of the reports' -r

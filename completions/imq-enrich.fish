@@ -1,5 +1,5 @@
 complete -c imq-enrich -l intelmq -d 'Run the expert equivalent to this IntelMQ module (with --params)' -r
-complete -c imq-enrich -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-enrich -l params -d 'IntelMQ parameters: a JSON object, or YAML (runtime.yaml\'s `parameters:`, or a bot\'s whole entry)' -r
 complete -c imq-enrich -s i -l input -d 'Read input from URI: a file, \'-\' (stdin), or a queue (as for -o); repeatable; default stdin' -r
 complete -c imq-enrich -s o -l output -d 'Write output to URI instead of stdout: a file (appended to), \'-\', or a queue (redis://[:PASSWORD@]HOST[:PORT]/DB/QUEUE, amqp://USER:PASS@HOST[:PORT]/VHOST/QUEUE)' -r
 complete -c imq-enrich -l path -d 'Send the messages of destination path NAME to URI (repeatable; several URIs for one NAME each get a copy; _default adds destinations to -o)' -r

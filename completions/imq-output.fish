@@ -1,5 +1,5 @@
 complete -c imq-output -l intelmq -d 'Run the output equivalent to this IntelMQ module (with --params)' -r
-complete -c imq-output -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-output -l params -d 'IntelMQ parameters: a JSON object, or YAML (runtime.yaml\'s `parameters:`, or a bot\'s whole entry)' -r
 complete -c imq-output -s p -l param -d 'Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)' -r
 complete -c imq-output -l bot-id -d 'The IntelMQ bot id (names state where IntelMQ does, e.g. Redis keys)' -r
 complete -c imq-output -s t -l target -d 'Where to write (a file; default stdout)' -r

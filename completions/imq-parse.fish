@@ -1,5 +1,5 @@
 complete -c imq-parse -l intelmq -d 'Run the parser equivalent to this IntelMQ module (with --params)' -r
-complete -c imq-parse -l params -d 'IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)' -r
+complete -c imq-parse -l params -d 'IntelMQ parameters: a JSON object, or YAML (runtime.yaml\'s `parameters:`, or a bot\'s whole entry)' -r
 complete -c imq-parse -s p -l param -d 'Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)' -r
 complete -c imq-parse -l set -d 'Set a report field for raw input, e.g. --set feed.name="My feed" (repeatable)' -r
 complete -c imq-parse -l feed -d 'Parse a known feed (see --list-feeds): its parser, parameters and feed.* fields' -r

@@ -253,10 +253,40 @@ pub const DEFAULT_TIMEOUT: f64 = 5.0;
 /// Read a parameters file (`--params`): a JSON object.
 pub fn read_file(path: &str) -> Result<Params> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
-    match serde_json::from_str::<Value>(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))? {
-        Value::Object(m) => Ok(m.into()),
-        _ => bail!("{path}: parameters must be a JSON object"),
+    from_text(&text).map_err(|e| anyhow::anyhow!("{path}: {e:#}"))
+}
+
+/// Parameters as `--params` takes them: a JSON object, or YAML as IntelMQ's
+/// runtime.yaml writes it: the `parameters:` mapping itself, or one bot's whole
+/// entry (`module:`, `parameters:`, ...), whose `parameters` are taken.
+fn from_text(text: &str) -> Result<Params> {
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(json) if text.trim_start().starts_with('{') => bail!("{json}"),
+        Err(_) => serde_norway::from_str(text).map_err(|e| anyhow::anyhow!("YAML: {e}"))?,
+    };
+    let Value::Object(mut m) = v else {
+        bail!("parameters must be a JSON object or a YAML mapping");
+    };
+    if m.contains_key("module") {
+        if let Some(Value::Object(p)) = m.remove("parameters") {
+            return Ok(p.into());
+        }
+        return Ok(Params::new());
     }
+    // A whole runtime.yaml: bot ids mapping to entries.
+    if !m.is_empty()
+        && m.values()
+            .all(|b| b.as_object().is_some_and(|o| o.contains_key("module")))
+    {
+        let ids: Vec<&str> = m.keys().map(String::as_str).take(5).collect();
+        bail!(
+            "this is a whole runtime.yaml ({}...): give one bot's entry or its parameters \
+             (imq-supervise import carries a whole runtime.yaml over)",
+            ids.join(", ")
+        );
+    }
+    Ok(m.into())
 }
 
 /// `KEY=VALUE` parameters (`-p`); the value is JSON when it parses, else a string.
@@ -428,5 +458,35 @@ pub fn add_opt(overwrite: bool) -> Add {
     Add {
         sanitize: true,
         overwrite: Some(overwrite),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_from_json_or_runtime_yaml() {
+        let p = from_text(r#"{"a": 1, "b": "x"}"#).unwrap();
+        assert_eq!(p.get("a"), Some(&Value::from(1)));
+        let p = from_text("a: 1\nb: x\nlist: [1, 2]\nflag: true\n").unwrap();
+        assert_eq!(p.get("b"), Some(&Value::from("x")));
+        assert_eq!(p.get("flag"), Some(&Value::from(true)));
+        assert_eq!(p.get("list"), Some(&serde_json::json!([1, 2])));
+        // One bot's entry of runtime.yaml: its parameters.
+        let p = from_text(
+            "bot_id: taxonomy-expert\nmodule: intelmq.bots.experts.taxonomy.expert\n\
+             parameters:\n  destination_queues:\n    _default: [file-output-queue]\n  overwrite: true\n",
+        )
+        .unwrap();
+        assert_eq!(p.get("overwrite"), Some(&Value::from(true)));
+        assert!(p.get("module").is_none());
+        let e = from_text(
+            "a-bot:\n  module: intelmq.bots.experts.taxonomy.expert\nb-bot:\n  module: x\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("whole runtime.yaml"), "{e}");
+        assert!(from_text("{\"a\": ").is_err());
+        assert!(from_text("- 1\n- 2\n").is_err());
     }
 }

@@ -547,3 +547,32 @@ fn listings_end_cleanly_in_a_short_pipe() {
         );
     }
 }
+
+// 16: --params takes YAML as runtime.yaml holds it (one bot's entry, with its
+// destination_queues), and names the file in errors.
+#[test]
+fn params_in_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bot.yaml"),
+        "bot_id: taxonomy-expert\nmodule: intelmq.bots.experts.taxonomy.expert\nparameters:\n  destination_queues:\n    _default: [file-output-queue]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "a: [1\n").unwrap();
+    let m = "intelmq.bots.experts.taxonomy.expert";
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["--intelmq", m, "--params", "bot.yaml"]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        lines(&o.stdout)[0]["classification.taxonomy"],
+        "information-gathering"
+    );
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["--intelmq", m, "--params", "bad.yaml"]),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.yaml: YAML"), "{}", stderr(&o));
+}

@@ -28,8 +28,8 @@ struct Cli {
     #[arg(long, value_name = "MODULE")]
     intelmq: Option<String>,
 
-    /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
-    #[arg(long, value_name = "FILE.json")]
+    /// IntelMQ parameters: a JSON object, or YAML (runtime.yaml's `parameters:`, or a bot's whole entry)
+    #[arg(long, value_name = "FILE")]
     params: Option<String>,
 
     /// List the experts and exit

@@ -17,7 +17,7 @@ const TOOL: &str = "imq-filter";
 /// See docs/filter.md for the expression and sieve syntax.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES,
-          override_usage = "imq-filter [OPTIONS] EXPRESSION [FILE]...\n       imq-filter [OPTIONS] --sieve RULES.sieve [FILE]...\n       imq-filter [OPTIONS] --intelmq MODULE --params FILE.json [FILE]...")]
+          override_usage = "imq-filter [OPTIONS] EXPRESSION [FILE]...\n       imq-filter [OPTIONS] --sieve RULES.sieve [FILE]...\n       imq-filter [OPTIONS] --intelmq MODULE --params FILE [FILE]...")]
 struct Cli {
     /// The expression (unless --sieve or --intelmq is given), then input files ('-' is stdin)
     #[arg(value_name = "EXPRESSION] [FILE")]
@@ -50,8 +50,8 @@ struct Cli {
     #[arg(long, value_name = "MODULE")]
     intelmq: Option<String>,
 
-    /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
-    #[arg(long, value_name = "FILE.json", requires = "intelmq")]
+    /// IntelMQ parameters: a JSON object, or YAML (runtime.yaml's `parameters:`, or a bot's whole entry)
+    #[arg(long, value_name = "FILE", requires = "intelmq")]
     params: Option<String>,
 
     #[command(flatten)]

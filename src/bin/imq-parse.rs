@@ -30,8 +30,8 @@ struct Cli {
     #[arg(long, value_name = "MODULE")]
     intelmq: Option<String>,
 
-    /// IntelMQ parameters as a JSON object file (runtime.yaml `parameters`)
-    #[arg(long, value_name = "FILE.json")]
+    /// IntelMQ parameters: a JSON object, or YAML (runtime.yaml's `parameters:`, or a bot's whole entry)
+    #[arg(long, value_name = "FILE")]
     params: Option<String>,
 
     /// Set one parameter (KEY=VALUE, VALUE as JSON if it parses; repeatable)
