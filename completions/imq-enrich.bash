@@ -23,7 +23,7 @@ _imq__enrich() {
 
     case "${cmd}" in
         imq__enrich)
-            opts="-i -o -q -v -h -V --intelmq --params --list --input --output --path --stats --stats-format --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-i -o -q -v -h -V --intelmq --params --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -63,6 +63,10 @@ _imq__enrich() {
                     ;;
                 --stats-format)
                     COMPREPLY=($(compgen -W "prom json" -- "${cur}"))
+                    return 0
+                    ;;
+                --harmonization)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --dump)

@@ -10,6 +10,7 @@ complete -c imq-output -l path -d 'Send the messages of destination path NAME to
 complete -c imq-output -l stats -d 'Write the counters to FILE every few seconds and at exit (atomically)' -r -F
 complete -c imq-output -l stats-format -d 'Format of --stats: prom (Prometheus text, for node_exporter) or json' -r -f -a "prom\t'Prometheus text exposition format'
 json\t'One JSON object'"
+complete -c imq-output -l harmonization -d 'The data format: a site\'s own IntelMQ harmonization.conf (added fields, other lengths) instead of IntelMQ 3.5.0\'s built-in one' -r -F
 complete -c imq-output -l dump -d 'Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]' -r -F
 complete -c imq-output -l max-line-bytes -d 'Reject input lines longer than N bytes' -r
 complete -c imq-output -l generate -d 'Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit' -r

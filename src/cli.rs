@@ -64,6 +64,11 @@ pub struct CommonArgs {
     )]
     pub stats_format: pipeline::StatsFormat,
 
+    /// The data format: a site's own IntelMQ harmonization.conf (added fields,
+    /// other lengths) instead of IntelMQ 3.5.0's built-in one
+    #[arg(long, value_name = "FILE", env = "IMQ_HARMONIZATION")]
+    pub harmonization: Option<PathBuf>,
+
     /// Append rejected lines to FILE [default: $IMQ_DUMP_DIR/<tool>.dump.ndjson or ./<tool>.dump.ndjson]
     #[arg(long, value_name = "FILE", env = "IMQ_DUMP")]
     pub dump: Option<PathBuf>,
@@ -98,6 +103,15 @@ pub struct CommonArgs {
 }
 
 /// Handles `--generate`; true when it did and the tool should exit.
+/// What every tool does first: load a site's data format (`--harmonization`),
+/// and print completions or the man page when asked (then `true`: exit).
+pub fn setup<C: CommandFactory>(common: &CommonArgs, name: &str) -> anyhow::Result<bool> {
+    if let Some(f) = &common.harmonization {
+        crate::harmonization::load_site(f)?;
+    }
+    Ok(generate::<C>(common, name)?)
+}
+
 pub fn generate<C: CommandFactory>(common: &CommonArgs, name: &str) -> io::Result<bool> {
     let Some(what) = &common.generate else {
         return Ok(false);

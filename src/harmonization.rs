@@ -246,10 +246,34 @@ pub struct Harmonization {
 
 const DATA: &str = include_str!("../data/harmonization.json");
 
-/// The data format, parsed once.
+static H: OnceLock<Harmonization> = OnceLock::new();
+
+/// The data format, parsed once: IntelMQ 3.5.0's, unless a site's own was
+/// loaded first ([`load_site`]).
 pub fn harmonization() -> &'static Harmonization {
-    static H: OnceLock<Harmonization> = OnceLock::new();
     H.get_or_init(|| Harmonization::load(DATA).expect("data/harmonization.json is valid"))
+}
+
+/// Use a site's own `harmonization.conf` (IntelMQ's format: `event` and `report`
+/// field tables; sites add fields and change lengths) instead of the built-in
+/// table. The classification types and taxonomies stay IntelMQ's unless the
+/// file has its own `classification` section (as imq's data file does). Must run
+/// before anything reads the data format (the tools call it first thing).
+pub fn load_site(path: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("harmonization {}: {e}", path.display()))?;
+    let mut root: Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("harmonization {}: {e}", path.display()))?;
+    if root.get("classification").is_none() {
+        let built_in: Value = serde_json::from_str(DATA)?;
+        if let Some(o) = root.as_object_mut() {
+            o.insert("classification".into(), built_in["classification"].clone());
+        }
+    }
+    let h = Harmonization::load(&root.to_string())
+        .map_err(|e| anyhow::anyhow!("harmonization {}: {e:#}", path.display()))?;
+    H.set(h)
+        .map_err(|_| anyhow::anyhow!("harmonization {}: loaded too late", path.display()))
 }
 
 /// `^[a-z_][a-z_0-9]+(\.[a-z_0-9]+)*$` without a regex engine: it runs for every
@@ -341,11 +365,12 @@ impl Harmonization {
                         Some(r) => Ok(Some(Pattern::new(r, ci)?)),
                     }
                 };
+                let idx = u8::try_from(out.len())
+                    .ok()
+                    .filter(|&i| i < 128)
+                    .ok_or_else(|| anyhow::anyhow!("{class}: more than 128 fields"))?;
                 out.push(FieldSpec {
-                    idx: u8::try_from(out.len())
-                        .ok()
-                        .filter(|&i| i < 128)
-                        .expect("< 128 fields"),
+                    idx,
                     name: Box::leak(name.clone().into_boxed_str()),
                     ty,
                     length: spec

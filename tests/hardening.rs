@@ -576,3 +576,53 @@ fn params_in_yaml() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.yaml: YAML"), "{}", stderr(&o));
 }
+
+// 16: a site's own harmonization.conf (IntelMQ's format, no classification
+// section) with --harmonization or IMQ_HARMONIZATION, on every tool.
+#[test]
+fn site_harmonization() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built_in: Value =
+        serde_json::from_slice(&std::fs::read(root.join("data/harmonization.json")).unwrap())
+            .unwrap();
+    let mut site = serde_json::json!({"event": built_in["event"], "report": built_in["report"]});
+    site["event"]["source.site_zone"] = serde_json::json!({"type": "String", "length": 8});
+    site["event"]["comment"] = serde_json::json!({"type": "String", "length": 5});
+    std::fs::write(dir.path().join("site.conf"), site.to_string()).unwrap();
+    let line = |zone: &str, comment: &str| {
+        format!("{{\"source.ip\":\"192.0.2.1\",\"source.site_zone\":\"{zone}\",\"comment\":\"{comment}\"}}\n")
+    };
+    let input = line("dmz", "ok") + &line("dmz", "far too long");
+    // Built in: the site's field is unknown.
+    let o = run(
+        cmd(ENRICH, dir.path()).arg("taxonomy"),
+        line("dmz", "ok").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("source.site_zone"), "{}", stderr(&o));
+    // The site's table: the field is known, its length and comment's are checked.
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["--harmonization", "site.conf", "taxonomy"]),
+        input.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let ev = lines(&o.stdout);
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["source.site_zone"], "dmz");
+    assert!(stderr(&o).contains("too long"), "{}", stderr(&o));
+    let o = run(
+        cmd(FILTER, dir.path())
+            .env("IMQ_HARMONIZATION", "site.conf")
+            .arg("source.site_zone == \"dmz\""),
+        line("dmz", "ok").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(&o.stdout).len(), 1);
+    let o = run(
+        cmd(PARSE, dir.path()).args(["--harmonization", "missing.conf", "--list"]),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.conf"), "{}", stderr(&o));
+}

@@ -538,7 +538,7 @@ fn once(cli: &Cli, ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    if cli::generate::<Cli>(&cli.common, TOOL)? {
+    if cli::setup::<Cli>(&cli.common, TOOL)? {
         return Ok(0);
     }
     if cli.list {

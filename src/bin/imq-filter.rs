@@ -109,7 +109,7 @@ fn print_fields() -> std::io::Result<()> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    if cli::generate::<Command>(&cli.common, TOOL)? {
+    if cli::setup::<Command>(&cli.common, TOOL)? {
         return Ok(0);
     }
     if cli.list {

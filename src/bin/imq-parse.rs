@@ -110,7 +110,7 @@ Examples:
 );
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    if cli::generate::<Cli>(&cli.common, TOOL)? {
+    if cli::setup::<Cli>(&cli.common, TOOL)? {
         return Ok(0);
     }
     if cli.list {
