@@ -70,6 +70,18 @@ impl Pipe {
         self.dir.path().join(f)
     }
 
+    /// The same pipeline on a broker transport.
+    fn set_transport(&self, transport: &str) {
+        let text = std::fs::read_to_string(self.path("p.toml"))
+            .unwrap()
+            .replacen(
+                "[pipeline]\n",
+                &format!("[pipeline]\ntransport = {transport:?}\n"),
+                1,
+            );
+        std::fs::write(self.path("p.toml"), text).unwrap();
+    }
+
     fn start(&mut self) {
         self.start_with(&["run", "p.toml"]);
     }
@@ -486,11 +498,7 @@ command = "imq-output json --target events.ndjson"
         text.contains("systemctl enable --now imq-t.target"),
         "{text}"
     );
-    let mut names: Vec<String> = std::fs::read_dir(&units)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = file_names(&units);
     assert_eq!(
         names,
         [
@@ -535,6 +543,16 @@ command = "imq-output json --target events.ndjson"
     verify_units(&units, &names);
 }
 
+/// The names of the files in `dir`, sorted.
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// systemd's own checker (scripts/services installs it) finds nothing to say
 /// about the units.
 fn verify_units(units: &Path, names: &[String]) {
@@ -575,23 +593,14 @@ to = ["out"]
 command = "imq-output json --target events.ndjson"
 "#,
     );
-    let text = std::fs::read_to_string(p.path("p.toml")).unwrap().replacen(
-        "[pipeline]\n",
-        "[pipeline]\ntransport = \"redis://:pw%251@127.0.0.1:6379/2\"\n",
-        1,
-    );
-    std::fs::write(p.path("p.toml"), text).unwrap();
+    p.set_transport("redis://:pw%251@127.0.0.1:6379/2");
     let out = supervise(p.dir.path())
         .args(["units", "p.toml", "units"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let units = p.path("units");
-    let mut names: Vec<String> = std::fs::read_dir(&units)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = file_names(&units);
     assert_eq!(
         names,
         [
@@ -1116,12 +1125,7 @@ struct Broker {
 /// dump recovered into a queue, and `queues --clear` empties it.
 fn broker_pipeline_survives_kill_9(b: &Broker, n: usize) {
     let mut p = Pipe::new(FEODO_PIPELINE);
-    let text = std::fs::read_to_string(p.path("p.toml")).unwrap().replacen(
-        "[pipeline]\n",
-        &format!("[pipeline]\ntransport = {:?}\n", b.transport),
-        1,
-    );
-    std::fs::write(p.path("p.toml"), text).unwrap();
+    p.set_transport(&b.transport);
     std::fs::write(p.path("feodo.json"), feodo(n, 0)).unwrap();
     p.start();
     p.wait(60, "events flowing", |p| p.lines("events.ndjson") > 0);
@@ -1332,15 +1336,7 @@ fn amqp_pipeline_survives_kill_9_of_a_stage_and_drains() {
 fn stages_end_when_the_supervisor_is_killed() {
     let redis = OwnRedis::start();
     let mut p = Pipe::new(FEODO_PIPELINE);
-    let text = std::fs::read_to_string(p.path("p.toml")).unwrap().replacen(
-        "[pipeline]\n",
-        &format!(
-            "[pipeline]\ntransport = \"redis://:secret@127.0.0.1:{}/2\"\n",
-            redis.port
-        ),
-        1,
-    );
-    std::fs::write(p.path("p.toml"), text).unwrap();
+    p.set_transport(&format!("redis://:secret@127.0.0.1:{}/2", redis.port));
     std::fs::write(p.path("feodo.json"), feodo(10, 0)).unwrap();
     p.start();
     p.wait(30, "the events", |p| p.lines("events.ndjson") >= 10);

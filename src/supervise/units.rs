@@ -173,22 +173,7 @@ pub fn units(p: &Pipeline, opts: &UnitOpts) -> Result<Vec<(String, String)>> {
                 argv.push(format!("{path}={f}"));
             }
         }
-        if !s
-            .argv
-            .iter()
-            .any(|a| a == "--dump" || a.starts_with("--dump="))
-        {
-            argv.push("--dump".into());
-            argv.push(state::dump_file(&state_dir, &s.name).display().to_string());
-        }
-        argv.push("--stats".into());
-        argv.push(
-            state::stats_file(&state_dir, &s.name, 0)
-                .display()
-                .to_string(),
-        );
-        argv.push("--stats-format".into());
-        argv.push("json".into());
+        state_args(s, &state_dir, 0, &mut argv);
         let exec: Vec<String> = argv.iter().map(|a| exec_word(a)).collect();
         let scheduled = s.schedule.is_some();
         let mut u = String::new();
@@ -291,6 +276,27 @@ pub fn units(p: &Pipeline, opts: &UnitOpts) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// The stage's dump (unless its command has its own) and `--stats` file in the
+/// state directory, as `run` gives them.
+fn state_args(s: &super::config::Stage, state_dir: &Path, idx: u32, argv: &mut Vec<String>) {
+    if !s
+        .argv
+        .iter()
+        .any(|a| a == "--dump" || a.starts_with("--dump="))
+    {
+        argv.push("--dump".into());
+        argv.push(state::dump_file(state_dir, &s.name).display().to_string());
+    }
+    argv.push("--stats".into());
+    argv.push(
+        state::stats_file(state_dir, &s.name, idx)
+            .display()
+            .to_string(),
+    );
+    argv.push("--stats-format".into());
+    argv.push("json".into());
+}
+
 /// A broker pipeline's units for one stage: a `.service` per worker reading and
 /// writing the broker's queues (the queue URIs in `Environment=`, not on the
 /// command line: the unit is where a password would show), and the timer of a
@@ -339,22 +345,7 @@ fn broker_units(
                 }
             }
         }
-        if !s
-            .argv
-            .iter()
-            .any(|a| a == "--dump" || a.starts_with("--dump="))
-        {
-            argv.push("--dump".into());
-            argv.push(state::dump_file(state_dir, &s.name).display().to_string());
-        }
-        argv.push("--stats".into());
-        argv.push(
-            state::stats_file(state_dir, &s.name, idx)
-                .display()
-                .to_string(),
-        );
-        argv.push("--stats-format".into());
-        argv.push("json".into());
+        state_args(s, state_dir, idx, &mut argv);
         let exec: Vec<String> = argv.iter().map(|a| exec_word(a)).collect();
         let mut u = String::new();
         writeln!(
