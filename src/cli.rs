@@ -27,6 +27,13 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_REJECTED: u8 = 1;
 pub const EXIT_FATAL: u8 = 2;
 
+/// `--version`: ours, and the IntelMQ release whose behaviour and data format
+/// (harmonization) the tools follow.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (follows IntelMQ 3.5.0, harmonization of IntelMQ 3.5.0)"
+);
+
 /// Flags shared by all five tools (flattened into each tool's own flags).
 #[derive(Args, Debug, Clone, Default)]
 pub struct CommonArgs {
@@ -168,6 +175,28 @@ pub fn render_man(cmd: clap::Command, out: &mut dyn io::Write) -> io::Result<()>
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
+    let components = crate::help::components(&name);
+    if !components.is_empty() {
+        // Each component's own parameters: `TOOL COMPONENT --help`.
+        writeln!(out, ".SH COMPONENTS")?;
+        writeln!(
+            out,
+            "{}",
+            roff(&format!(
+                "{name} COMPONENT --help prints a component's parameters, defaults and an example."
+            ))
+            .trim_end()
+        )?;
+        for c in components {
+            let first = crate::help::summary(&name, c);
+            writeln!(
+                out,
+                ".TP\n\\fB{}\\fR\n{}",
+                roff(c).trim_end(),
+                roff(&first).trim_end()
+            )?;
+        }
+    }
     writeln!(out, ".SH \"EXIT STATUS\"")?;
     for (code, text) in [
         ("0", "Every input line was processed. Also when a downstream reader (such as head) closed the pipe early."),

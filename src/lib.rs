@@ -17,6 +17,7 @@ pub mod dump;
 pub mod enrich;
 pub mod filter;
 pub mod harmonization;
+pub mod help;
 pub mod jsonscan;
 pub mod message;
 pub mod names;

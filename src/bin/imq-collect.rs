@@ -16,7 +16,7 @@ const TOOL: &str = "imq-collect";
 /// (base64), its metadata in feed.*, and time.observation. One-shot (for cron
 /// and systemd timers) unless --every is given.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
+#[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Collector (see --list): api, file, http
     #[arg(value_name = "COLLECTOR", required_unless_present_any = ["generate", "feed", "intelmq", "list", "list_feeds"])]
@@ -587,6 +587,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn main() -> ExitCode {
+    // `imq-collect COMPONENT --help`: that component's own help.
+    if imq::help::intercept(TOOL, |w| {
+        imq::collect::find(w).map(|e| (e.name, e.modules.first().copied().unwrap_or("")))
+    }) {
+        return ExitCode::SUCCESS;
+    }
     cli::exit(TOOL, run(Cli::parse()))
 }
 

@@ -15,7 +15,7 @@ const TOOL: &str = "imq-enrich";
 /// Give one or more experts, each followed by its options; they run in order in one
 /// process, which gives the same result as piping one imq-enrich into the next.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES,
+#[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES,
           override_usage = "imq-enrich [OPTIONS] EXPERT [EXPERT-OPTIONS]... [EXPERT [EXPERT-OPTIONS]...]... [FILE]...")]
 struct Cli {
     /// Experts and their options: EXPERT [--option VALUE]... [EXPERT ...]; then
@@ -98,6 +98,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn main() -> ExitCode {
+    // `imq-enrich COMPONENT --help`: that component's own help.
+    if imq::help::intercept(TOOL, |w| imq::enrich::find(w).map(|e| (e.name, e.intelmq))) {
+        return ExitCode::SUCCESS;
+    }
     // Experts take options of their own; pull out the tool's flags first so that
     // `taxonomy --dump d.ndjson` means the common --dump.
     use clap::CommandFactory;

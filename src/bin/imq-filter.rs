@@ -16,7 +16,7 @@ const TOOL: &str = "imq-filter";
 /// Kept events that no rule modified are written exactly as they came in.
 /// See docs/filter.md for the expression and sieve syntax.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES,
+#[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES,
           override_usage = "imq-filter [OPTIONS] EXPRESSION [FILE]...\n       imq-filter [OPTIONS] --sieve RULES.sieve [FILE]...\n       imq-filter [OPTIONS] --intelmq MODULE --params FILE [FILE]...")]
 struct Cli {
     /// The expression (unless --sieve or --intelmq is given), then input files ('-' is stdin)

@@ -12,7 +12,7 @@ const TOOL: &str = "imq-output";
 
 /// Write IntelMQ events (NDJSON) to a destination: NDJSON or CSV files, stdout.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
+#[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Output kind (see --list)
     #[arg(value_name = "OUTPUT", required_unless_present_any = ["list", "generate", "intelmq"])]
@@ -150,6 +150,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn main() -> ExitCode {
+    // `imq-output COMPONENT --help`: that component's own help.
+    if imq::help::intercept(TOOL, |w| imq::output::find(w).map(|e| (e.name, e.intelmq))) {
+        return ExitCode::SUCCESS;
+    }
     cli::exit(TOOL, run(Cli::parse()))
 }
 

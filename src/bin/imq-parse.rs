@@ -16,7 +16,7 @@ const TOOL: &str = "imq-parse";
 /// the report's feed.* fields, time.observation and raw. Records that do not parse
 /// go to the dump; the other records go on.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES)]
+#[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
     /// Parser to run (see --list); also accepts IntelMQ module names
     #[arg(value_name = "PARSER", required_unless_present_any = ["list", "list_feeds", "intelmq", "feed", "generate", "shadowserver_schema_update", "shadowserver_schema_import"])]
@@ -280,6 +280,10 @@ fn inputs_hold_reports(inputs: &[String]) -> bool {
 }
 
 fn main() -> ExitCode {
+    // `imq-parse COMPONENT --help`: that component's own help.
+    if imq::help::intercept(TOOL, |w| imq::parse::find(w).map(|e| (e.name, e.intelmq))) {
+        return ExitCode::SUCCESS;
+    }
     cli::exit(TOOL, run(Cli::parse()))
 }
 

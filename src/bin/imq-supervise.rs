@@ -11,7 +11,7 @@ const TOOL: &str = "imq-supervise";
 /// Run an imq pipeline (a TOML file of stages) as a supervised service: restart,
 /// schedule, drain, reload; see its state, queues, logs and dumps.
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, max_term_width = 100, after_long_help = EXAMPLES,
+#[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES,
           subcommand_required = false, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
