@@ -626,3 +626,27 @@ fn site_harmonization() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("missing.conf"), "{}", stderr(&o));
 }
+
+// 18: a GeoIP run that enriched nothing says so (and -q keeps it quiet).
+#[test]
+fn geoip_that_found_nothing_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geoip/City.mmdb");
+    let db = db.to_str().unwrap();
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["geoip", "--database", db]),
+        b"{\"source.ip\":\"8.8.8.8\"}\n{\"source.ip\":\"8.8.4.4\"}\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("geoip: none of 2 addresses is in")
+            && stderr(&o).contains("no event was enriched"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        cmd(ENRICH, dir.path()).args(["-q", "geoip", "--database", db]),
+        b"{\"source.ip\":\"8.8.8.8\"}\n",
+    );
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}

@@ -58,8 +58,12 @@ struct Names<'a> {
 
 pub struct GeoIp {
     reader: Reader<Vec<u8>>,
+    path: String,
     overwrite: bool,
     registered: bool,
+    /// Addresses looked up, and found in the database (for the summary).
+    looked_up: u64,
+    found: u64,
 }
 
 /// Open a MaxMind database and check that it is one of the `accepted` kinds and
@@ -92,6 +96,9 @@ pub fn build(p: &Params) -> anyhow::Result<Box<dyn Expert>> {
     };
     Ok(Box::new(GeoIp {
         reader: open_mmdb(&path, &["City", "Country", "Enterprise"])?,
+        path,
+        looked_up: 0,
+        found: 0,
         overwrite: params::boolean(p, "overwrite", false)?,
         registered: params::boolean(p, "use_registered", false)?,
     }))
@@ -134,9 +141,11 @@ impl Expert for GeoIp {
                 .lookup(ip)
                 .and_then(|r| r.decode::<Record>())
                 .map_err(|e| Fail::Fatal(anyhow::anyhow!("GeoIP lookup of {ip}: {e}")))?;
+            self.looked_up += 1;
             let Some(rec) = found else {
                 continue;
             };
+            self.found += 1;
             let country = if self.registered {
                 rec.registered_country.as_ref()
             } else {
@@ -164,5 +173,17 @@ impl Expert for GeoIp {
             }
         }
         Ok(Verdict::Keep)
+    }
+
+    fn summary(&self) -> Option<String> {
+        // A database that knows none of the addresses enriches nothing, which
+        // looks like success; say so (and how to get one that does).
+        (self.looked_up > 0 && self.found == 0).then(|| {
+            format!(
+                "geoip: none of {} addresses is in {}: no event was enriched \
+                 (a GeoLite2-City or DB-IP City Lite database covers the Internet: see the README)",
+                self.looked_up, self.path
+            )
+        })
     }
 }

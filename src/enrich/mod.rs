@@ -81,6 +81,12 @@ pub trait Expert {
     fn finish(&mut self, _out: &mut Vec<Message>) -> Result<(), Fail> {
         Ok(())
     }
+
+    /// At the end of the run, a line worth telling (an expert that looked
+    /// everything up and found nothing, for instance).
+    fn summary(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A registry entry.
@@ -420,6 +426,11 @@ impl Stage for Chain {
                 self.run_from(i + 1, m, out)?;
             }
             self.flush_extra(i, out)?;
+        }
+        for e in &self.experts {
+            if let Some(s) = e.summary() {
+                out.note(&s);
+            }
         }
         Ok(())
     }

@@ -53,6 +53,11 @@ pub struct Emit<'a> {
 }
 
 impl Emit<'_> {
+    /// One line about the run on stderr (not about a message), unless quiet.
+    pub fn note(&self, s: &str) {
+        self.log.say(s);
+    }
+
     /// Write a message to the default path.
     pub fn send(&mut self, msg: &Message) -> io::Result<()> {
         self.send_to("_default", msg)
