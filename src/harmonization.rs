@@ -1066,7 +1066,7 @@ fn b64_canonical(b: &[u8]) -> bool {
         }
         t
     };
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return false;
     }
     let body = match b {

@@ -268,7 +268,10 @@ fn from_text(text: &str) -> Result<Params> {
     let Value::Object(mut m) = v else {
         bail!("parameters must be a JSON object or a YAML mapping");
     };
-    if m.contains_key("module") {
+    // A bot's entry (with its module), or just its `parameters:` mapping.
+    if m.contains_key("module")
+        || (m.len() == 1 && m.get("parameters").is_some_and(Value::is_object))
+    {
         if let Some(Value::Object(p)) = m.remove("parameters") {
             return Ok(p.into());
         }

@@ -12,8 +12,7 @@
 //! client costs no allocation per message and no thread. amiquip (synchronous)
 //! has had no release since 2022.
 //!
-//! Not supported: TLS (`amqps://`), exchanges other than the default one, more
-//! than one channel per connection.
+//! Not supported: TLS (`amqps://`), more than one channel per connection.
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};
@@ -53,6 +52,16 @@ pub struct Opts {
     pub connect_timeout: Duration,
 }
 
+/// Where a message goes and with which properties ([`Conn::publish_to`]).
+pub struct Publish<'a> {
+    /// `""` is the default exchange, which routes by queue name.
+    pub exchange: &'a str,
+    pub routing_key: &'a str,
+    pub content_type: Option<&'a str>,
+    /// 1 transient, 2 persistent.
+    pub delivery_mode: u8,
+}
+
 /// How long [`Conn::event`] may wait.
 #[derive(Debug, Clone, Copy)]
 pub enum Wait {
@@ -77,7 +86,8 @@ pub enum Event {
     Ack { tag: u64, multiple: bool },
     /// The broker refused message `tag` (and all before it when `multiple`).
     Nack { tag: u64, multiple: bool },
-    /// A mandatory message could not be routed to any queue (its confirm follows).
+    /// A mandatory message could not be routed to any queue (its confirm
+    /// follows); its body is in the caller's buffer (at most `max` bytes).
     Return { code: u16, text: String },
     /// Nothing within the wait.
     Nothing,
@@ -396,25 +406,74 @@ impl Conn {
         frame_end(&mut self.wbuf, at);
     }
 
+    /// Declare an exchange (`exchange.declare`, not passive); an exchange that
+    /// exists with other settings closes the channel with the broker's reason.
+    pub fn declare_exchange(&mut self, name: &str, kind: &str, durable: bool) -> io::Result<()> {
+        let mut a = Vec::with_capacity(64);
+        a.extend_from_slice(&0u16.to_be_bytes());
+        shortstr(&mut a, name);
+        shortstr(&mut a, kind);
+        // passive, durable, auto-delete, internal, no-wait
+        a.push((durable as u8) << 1);
+        table(&mut a, &[]);
+        self.call(40, 10, &a, 11).map(|_| ())
+    }
+
+    /// Bind a queue to an exchange for a routing key (a pattern on a topic
+    /// exchange).
+    pub fn bind_queue(&mut self, queue: &str, exchange: &str, key: &str) -> io::Result<()> {
+        let mut a = Vec::with_capacity(96);
+        a.extend_from_slice(&0u16.to_be_bytes());
+        shortstr(&mut a, queue);
+        shortstr(&mut a, exchange);
+        shortstr(&mut a, key);
+        a.push(0);
+        table(&mut a, &[]);
+        self.call(50, 20, &a, 21).map(|_| ())
+    }
+
     /// Publish a persistent, mandatory message to `queue` through the default
     /// exchange, as IntelMQ does (`delivery_mode=2, mandatory=True`). Buffered:
     /// written out in chunks and by [`Conn::flush`].
     pub fn publish(&mut self, queue: &str, body: &[u8]) -> io::Result<()> {
+        self.publish_to(
+            &Publish {
+                exchange: "",
+                routing_key: queue,
+                content_type: None,
+                delivery_mode: 2,
+            },
+            body,
+        )
+    }
+
+    /// Publish a mandatory message as `p` says. Buffered like [`Conn::publish`].
+    pub fn publish_to(&mut self, p: &Publish, body: &[u8]) -> io::Result<()> {
         let w = &mut self.wbuf;
         let at = frame_start(w, FRAME_METHOD, CH);
         w.extend_from_slice(&BASIC.to_be_bytes());
         w.extend_from_slice(&40u16.to_be_bytes());
         w.extend_from_slice(&0u16.to_be_bytes());
-        shortstr(w, "");
-        shortstr(w, queue);
+        shortstr(w, p.exchange);
+        shortstr(w, p.routing_key);
         w.push(0b01); // mandatory, not immediate
         frame_end(w, at);
         let at = frame_start(w, FRAME_HEADER, CH);
         w.extend_from_slice(&BASIC.to_be_bytes());
         w.extend_from_slice(&0u16.to_be_bytes());
         w.extend_from_slice(&(body.len() as u64).to_be_bytes());
-        w.extend_from_slice(&0x1000u16.to_be_bytes()); // delivery-mode only
-        w.push(2); // persistent
+        // Property flags, highest bit first: content-type (15), delivery-mode
+        // (12); the values follow in that order.
+        let flags = if p.content_type.is_some() {
+            0x9000u16
+        } else {
+            0x1000
+        };
+        w.extend_from_slice(&flags.to_be_bytes());
+        if let Some(ct) = p.content_type {
+            shortstr(w, ct);
+        }
+        w.push(p.delivery_mode);
         frame_end(w, at);
         for chunk in body.chunks(self.body_max) {
             let at = frame_start(&mut self.wbuf, FRAME_BODY, CH);
@@ -516,8 +575,7 @@ impl Conn {
                 (BASIC, 50) => {
                     let code = r.u16()?;
                     let text = r.shortstr()?;
-                    let mut scratch = Vec::new();
-                    self.content(&mut scratch, 0)?;
+                    self.content(body, max)?;
                     return Ok(Event::Return { code, text });
                 }
                 (BASIC, 30) => {
@@ -740,6 +798,42 @@ mod tests {
         w.extend_from_slice(b"ab");
         frame_end(&mut w, at);
         assert_eq!(w, [3, 0, 1, 0, 0, 0, 2, b'a', b'b', 0xCE]);
+    }
+
+    #[test]
+    fn properties_of_a_publish() {
+        // A connection-less Conn is not needed: the header frame is the part
+        // after the method frame in the write buffer.
+        let sock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let s = TcpStream::connect(sock.local_addr().unwrap()).unwrap();
+        let mut c = Conn {
+            sock: s,
+            rbuf: Vec::new(),
+            rs: 0,
+            re: 0,
+            wbuf: Vec::new(),
+            body_max: 1000,
+            heartbeat: None,
+            last_read: Instant::now(),
+            last_write: Instant::now(),
+            timeout_set: Cell::new(None),
+        };
+        let p = Publish {
+            exchange: "x",
+            routing_key: "k",
+            content_type: Some("application/json"),
+            delivery_mode: 2,
+        };
+        c.publish_to(&p, b"{}").unwrap();
+        let w = &c.wbuf;
+        let method_len = u32::from_be_bytes(w[3..7].try_into().unwrap()) as usize;
+        let h = &w[8 + method_len..];
+        assert_eq!(h[0], FRAME_HEADER);
+        // class 60, weight 0, body size 2, flags 0x9000, "application/json", 2
+        let mut want = vec![0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0x90, 0, 16];
+        want.extend_from_slice(b"application/json");
+        want.push(2);
+        assert_eq!(&h[7..7 + want.len()], &want[..]);
     }
 
     #[test]

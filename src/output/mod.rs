@@ -4,6 +4,7 @@
 //! [`REGISTRY`]. The shared [`OutputStage`] counts what was delivered and commits
 //! the output at every batch boundary.
 
+pub mod amqptopic;
 pub mod atomic;
 pub mod blackhole;
 pub mod blocklist;
@@ -71,6 +72,12 @@ pub struct Entry {
 }
 
 pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "amqptopic",
+        intelmq: "intelmq.bots.outputs.amqptopic.output",
+        description: "publish to a RabbitMQ exchange, routing keys from templates, publisher confirms",
+        build: amqptopic::build,
+    },
     Entry {
         name: "blackhole",
         intelmq: "intelmq.bots.outputs.blackhole.output",

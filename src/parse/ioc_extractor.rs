@@ -36,7 +36,7 @@ impl IocExtractor {
         let mut substitutions = Vec::new();
         if !subs.is_empty() {
             let parts: Vec<&str> = subs.split(';').collect();
-            if parts.len() % 2 != 0 {
+            if !parts.len().is_multiple_of(2) {
                 anyhow::bail!(
                     "substitutions: expected an even number of ; separated strings, got {subs:?}"
                 );

@@ -137,7 +137,7 @@ pub fn run(
             && (source.idle()
                 || since_commit >= BATCH
                 || stage.wants_commit()
-                || (since_commit % 64 == 0 && batch_start.elapsed() >= MAX_BATCH_AGE))
+                || (since_commit.is_multiple_of(64) && batch_start.elapsed() >= MAX_BATCH_AGE))
         {
             commit(stage, source, sink, &mut st, &mut opts)?;
             since_commit = 0;
@@ -192,7 +192,7 @@ pub fn run(
             stopped = true;
             break;
         }
-        if opts.progress && st.stats.input % 8192 == 0 {
+        if opts.progress && st.stats.input.is_multiple_of(8192) {
             let now = Instant::now();
             if now.duration_since(last_progress).as_millis() >= 500 {
                 last_progress = now;
