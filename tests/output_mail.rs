@@ -215,3 +215,203 @@ fn templated_smtp_jinja_templates_and_attachment() {
         "{m}"
     );
 }
+
+/// The zip attachment of a mail, unpacked: (inner file name, its text).
+fn zipped_csv(mail: &str) -> (String, String) {
+    use base64::Engine;
+    use std::io::Read;
+    let at = mail
+        .find("Content-Type: application/zip")
+        .expect("a zip attachment");
+    let part = &mail[at..];
+    let start = part.find("\r\n\r\n").or_else(|| part.find("\n\n")).unwrap();
+    let b64: String = part[start..]
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty() && !l.starts_with("--"))
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut f = z.by_index(0).unwrap();
+    let name = f.name().to_string();
+    let mut s = String::new();
+    f.read_to_string(&mut s).unwrap();
+    (name, s)
+}
+
+fn batch_ev(contact: &str, ip: u32) -> String {
+    format!(
+        r#"{{"source.abuse_contact":{contact},"source.ip":"192.0.2.{ip}","classification.type":"scanner","raw":"bGluZSAx","__type":"Event"}}"#
+    )
+}
+
+#[test]
+fn smtp_batch_keeps_buckets_then_sends_one_mail_per_recipient() {
+    let d = tempfile::tempdir().unwrap();
+    let maildir = d.path().join("Maildir");
+    let state = d.path().join("state");
+    let port = spare_port();
+    let _server = smtpd(port, &maildir);
+    let template = d.path().join("mail.txt");
+    std::fs::write(
+        &template,
+        "Dear {{ source_abuse_contact }},\nsee the attachment.\n",
+    )
+    .unwrap();
+    let params = d.path().join("p.json");
+    std::fs::write(
+        &params,
+        serde_json::json!({"smtp_server": {"host": "127.0.0.1", "port": port},
+                           "email_from": "cert@example.org", "mail_template": template,
+                           "subject": "Events", "templating": {"body": true}})
+        .to_string(),
+    )
+    .unwrap();
+    let batch = |extra: &[&str], input: &str| {
+        let mut c = cmd(BIN, d.path());
+        c.args([
+            "--intelmq",
+            "intelmq.bots.outputs.smtp_batch.output",
+            "--bot-id",
+            "mailer",
+        ])
+        .arg("--params")
+        .arg(&params)
+        .args(extra)
+        .arg("--dump")
+        .arg(d.path().join("dump.ndjson"))
+        .env("IMQ_STATE_DIR", &state);
+        run(&mut c, input.as_bytes())
+    };
+    let input = [
+        batch_ev(r#""a@example.org""#, 1),
+        batch_ev(r#""b@example.org""#, 2),
+        batch_ev(r#""a@example.org""#, 3),
+        batch_ev(r#""c@example.org""#, 4),
+        r#"{"source.ip":"192.0.2.5","__type":"Event"}"#.to_string(),
+    ]
+    .join("\n");
+    let out = batch(&[], &input);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "no contact: dumped, {err}");
+    assert!(mails(&maildir).is_empty(), "collecting sends nothing");
+    let buckets = std::fs::read_dir(state.join("smtp_batch-mailer"))
+        .unwrap()
+        .count();
+    assert_eq!(buckets, 3);
+
+    // What would be sent.
+    let out = batch(&["-p", "send=list"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("To: ").count(), 3, "{err}");
+    assert!(
+        err.contains("To: a@example.org; Subject: Events (a@example.org) Events: 2"),
+        "{err}"
+    );
+
+    // To the tester: buckets kept.
+    let out = batch(
+        &["-p", "send=tester", "-p", "testing_to=tester@example.org"],
+        "",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|m| m.contains("To: tester@example.org")));
+    assert!(
+        got.iter()
+            .any(|m| m.contains("(intended for c@example.org)")),
+        "{got:?}"
+    );
+
+    // For real: one mail per recipient, then the buckets are empty.
+    let out = batch(&["-p", "send=all"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("3 mails sent (4 events)"), "{err}");
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 6);
+    let a = got
+        .iter()
+        .find(|m| m.contains("To: a@example.org"))
+        .expect("a's mail");
+    assert!(a.contains("Dear a@example.org,"), "{a}");
+    assert!(a.contains("Subject: Events (a@example.org)"), "{a}");
+    let (name, csv) = zipped_csv(a);
+    assert!(name.ends_with("_2_events.csv"), "{name}");
+    assert_eq!(
+        csv,
+        "time_detected,ip,class,type,time_delivered,country_code,asn,description,malware,feed_name,feed_url,raw\r\n\
+         ,192.0.2.1,,scanner,,,,,,,,line 1\r\n,192.0.2.3,,scanner,,,,,,,,line 1\r\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(state.join("smtp_batch-mailer"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let out = batch(&["-p", "send=all"], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 mails sent"));
+}
+
+#[test]
+fn smtp_batch_on_redis_writes_intelmqs_keys() {
+    use sha2::{Digest, Sha256};
+    let d = tempfile::tempdir().unwrap();
+    let bot = format!("imq-test-batch-{}", std::process::id());
+    let mut c = cmd(BIN, d.path());
+    c.args(["smtp_batch", "--bot-id", &bot])
+        .args([
+            "-p",
+            "redis_cache_host=127.0.0.1",
+            "-p",
+            "redis_cache_port=6379",
+        ])
+        .args([
+            "-p",
+            "redis_cache_db=14",
+            "-p",
+            r#"additional_grouping_keys=["source.asn"]"#,
+        ]);
+    let input = format!(
+        "{}\n",
+        r#"{"source.abuse_contact":"a@example.org","source.asn":3,"source.ip":"192.0.2.1","__type":"Event"}"#
+    );
+    let out = run(&mut c, input.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // IntelMQ 3.5.0: sha256(sha256(mail) + hash_arbitrary(asn)), an int hashed
+    // as that many zero bytes.
+    let mut h = Sha256::new();
+    h.update(Sha256::digest(b"a@example.org"));
+    h.update(Sha256::digest([0u8; 3]));
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("{bot}:{hex}");
+    let redis = |args: &[&str]| {
+        let o = Command::new("redis-cli")
+            .args(["-n", "14"])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let got = redis(&["LRANGE", &key, "0", "-1"]);
+    redis(&["DEL", &key]);
+    assert_eq!(
+        got,
+        r#"{"source.abuse_contact": "a@example.org", "source.asn": 3, "source.ip": "192.0.2.1"}"#
+    );
+}

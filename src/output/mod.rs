@@ -22,6 +22,7 @@ pub mod restapi;
 pub mod retry;
 pub mod rpz_file;
 pub mod smtp;
+pub mod smtp_batch;
 pub mod splunk;
 pub mod sql;
 pub mod sqlite;
@@ -49,6 +50,11 @@ pub trait Output {
     /// Is the batch as big as the output wants it (size, bytes)?
     fn batch_full(&self) -> bool {
         false
+    }
+    /// The input ended and every batch is delivered: work done once at the end
+    /// (smtp_batch sends its mails).
+    fn finish(&mut self) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 
@@ -156,6 +162,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "intelmq.bots.outputs.smtp.output",
         description: "one mail per event, templated subject/text/recipients, CSV attachment",
         build: smtp::build,
+    },
+    Entry {
+        name: "smtp_batch",
+        intelmq: "intelmq.bots.outputs.smtp_batch.output",
+        description: "events kept per recipient; with send=all one mail per recipient with a zipped CSV of them",
+        build: smtp_batch::build,
     },
     Entry {
         name: "splunk",
@@ -303,5 +315,10 @@ impl Stage for OutputStage {
         self.ends.clear();
         self.inputs.clear();
         Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Emit) -> Result<(), Fail> {
+        self.commit(out)?;
+        self.output.finish().map_err(Fail::Fatal)
     }
 }
