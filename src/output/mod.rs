@@ -14,6 +14,7 @@ pub mod export;
 pub mod export_fast;
 pub mod file;
 pub mod files;
+pub mod mqtt;
 pub mod ndjson;
 pub mod postgres;
 pub mod redis;
@@ -118,6 +119,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "",
         description: "events as NDJSON, imq's wire format",
         build: ndjson::build,
+    },
+    Entry {
+        name: "mqtt",
+        intelmq: "",
+        description: "MQTT 3.1.1 PUBLISH of each event (QoS 1: confirmed by PUBACK), topic templates",
+        build: mqtt::build,
     },
     Entry {
         name: "postgres",
