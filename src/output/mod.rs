@@ -25,6 +25,7 @@ pub mod smtp;
 pub mod splunk;
 pub mod sql;
 pub mod sqlite;
+pub mod stomp;
 pub mod tcp;
 pub mod templated_smtp;
 pub mod touch;
@@ -168,6 +169,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "",
         description: "rows of IntelMQ's events table in an SQLite file (created when missing)",
         build: sqlite::build,
+    },
+    Entry {
+        name: "stomp",
+        intelmq: "intelmq.bots.outputs.stomp.output",
+        description: "STOMP SEND of each event (e.g. to RabbitMQ), confirmed by receipts",
+        build: stomp::build,
     },
     Entry {
         name: "tcp",
