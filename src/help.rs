@@ -55,7 +55,9 @@ pub fn render(tool: &str, name: &str, intelmq: &str) -> Option<String> {
     s.push_str("\n\n");
     // The module doc, without its Rust links and code fences.
     for line in doc.lines().filter(|l| !l.starts_with("```")) {
-        s.push_str(&line.replace('`', "").replace("[", "").replace("]", ""));
+        // Rust links ([`x`]) lose their brackets; brackets inside code
+        // (`{ev[source.asn]}`) stay.
+        s.push_str(&line.replace("[`", "`").replace("`]", "`").replace('`', ""));
         s.push('\n');
     }
     let opt = |p: &str| match tool {

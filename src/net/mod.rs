@@ -1,5 +1,6 @@
 //! Network clients used by more than one tool: the HTTP client, the lookup cache
-//! ([`cache`], in memory or Redis) and a small DNS client ([`dns`]).
+//! ([`cache`], in memory or Redis), a small DNS client ([`dns`]) and the small
+//! protocol clients of the outputs ([`amqp`], [`mqtt`], [`stomp`]).
 //!
 //! Every network expert takes its server address as a parameter (IntelMQ's where
 //! one exists, `--server`/`--resolver HOST:PORT` otherwise) and a `timeout` in
@@ -8,6 +9,8 @@
 pub mod amqp;
 pub mod cache;
 pub mod dns;
+pub mod mqtt;
+pub mod stomp;
 
 use crate::params::{self, Params};
 use serde_json::Value;

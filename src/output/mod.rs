@@ -15,6 +15,7 @@ pub mod export;
 pub mod export_fast;
 pub mod file;
 pub mod files;
+pub mod mqtt;
 pub mod ndjson;
 pub mod postgres;
 pub mod redis;
@@ -26,6 +27,7 @@ pub mod smtp_batch;
 pub mod splunk;
 pub mod sql;
 pub mod sqlite;
+pub mod stomp;
 pub mod tcp;
 pub mod templated_smtp;
 pub mod touch;
@@ -133,6 +135,12 @@ pub const REGISTRY: &[Entry] = &[
         build: ndjson::build,
     },
     Entry {
+        name: "mqtt",
+        intelmq: "",
+        description: "MQTT 3.1.1 PUBLISH of each event (QoS 1: confirmed by PUBACK), topic templates",
+        build: mqtt::build,
+    },
+    Entry {
         name: "postgres",
         intelmq: "",
         description:
@@ -180,6 +188,12 @@ pub const REGISTRY: &[Entry] = &[
         intelmq: "",
         description: "rows of IntelMQ's events table in an SQLite file (created when missing)",
         build: sqlite::build,
+    },
+    Entry {
+        name: "stomp",
+        intelmq: "intelmq.bots.outputs.stomp.output",
+        description: "STOMP SEND of each event (e.g. to RabbitMQ), confirmed by receipts",
+        build: stomp::build,
     },
     Entry {
         name: "tcp",
