@@ -650,3 +650,23 @@ fn geoip_that_found_nothing_says_so() {
     );
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+#[test]
+fn an_output_parameter_it_never_reads_is_named_with_a_suggestion() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cmd(env!("CARGO_BIN_EXE_imq-output"), d.path());
+    c.args(["file", "out.ndjson", "-p", "hierarchical_outptu=true"]);
+    let o = run(&mut c, EVENT.as_bytes());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("warning"), "{err}");
+    assert!(
+        err.contains(r#""hierarchical_outptu" (did you mean parameter "hierarchical_output"?)"#),
+        "{err}"
+    );
+    // Parameters it reads are not named.
+    let mut c = cmd(env!("CARGO_BIN_EXE_imq-output"), d.path());
+    c.args(["file", "out.ndjson", "-p", "hierarchical_output=true"]);
+    let o = run(&mut c, EVENT.as_bytes());
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

@@ -137,7 +137,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         params,
         bot_id: cli.bot_id.clone(),
     };
-    let mut stage = OutputStage::new((entry.build)(&opts)?);
+    let built = (entry.build)(&opts)?;
+    // A -p name the output never read is most likely a typo. A warning, not an
+    // error: some outputs read a parameter only when another one asks for it.
+    let given: Vec<String> = cli.param.iter().map(|(k, _)| k.clone()).collect();
+    if let Err(e) = opts
+        .params
+        .check_given(&format!("output {}", entry.name), &given, |k| {
+            format!("parameter {k:?}")
+        })
+    {
+        if !cli.common.quiet {
+            eprintln!("{TOOL}: warning: {e:#}");
+        }
+    }
+    let mut stage = OutputStage::new(built);
     let inputs = cli::inputs(&cli.common, &files);
     // The output delivers by itself: the stream has no sink.
     cli::run_stage(

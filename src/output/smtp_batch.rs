@@ -141,6 +141,27 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
         other => bail!("parameter send: all, tester or list, got {other:?}"),
     };
     let mail = if mode == SendMode::No {
+        // Read when sending; known here too (a runtime.yaml entry has them all).
+        for k in [
+            "smtp_server",
+            "email_from",
+            "mail_template",
+            "subject",
+            "attachment_name",
+            "templating",
+            "testing_to",
+            "bcc",
+            "alternative_mails",
+            "gpg_key",
+            "gpg_pass",
+            "ignore_older_than_days",
+            "limit_results",
+            "allowed_fieldnames",
+            "fieldnames_translation",
+            "redis_cache_ttl",
+        ] {
+            p.contains_key(k);
+        }
         None
     } else {
         Some(mail_opts(p, mode)?)
@@ -276,6 +297,8 @@ fn mail_opts(p: &Params, mode: SendMode) -> anyhow::Result<MailOpts> {
         }
     };
     let testing_to = params::string(p, "testing_to")?.filter(|s| !s.is_empty());
+    p.contains_key("gpg_pass");
+    p.contains_key("redis_cache_ttl");
     if mode == SendMode::Tester && testing_to.is_none() {
         bail!("smtp_batch: send=tester needs testing_to (the tester's address)");
     }
