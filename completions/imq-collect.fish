@@ -44,6 +44,6 @@ complete -c imq-collect -l strict -d 'Stop at the first rejected line (it is dum
 complete -c imq-collect -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
 complete -c imq-collect -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
 complete -c imq-collect -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
-complete -c imq-collect -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-collect -l verbose -d 'Print counters on stderr at exit (twice: more detail). No short flag: `-v` is grep\'s --invert in imq-filter, and means the same nowhere else'
 complete -c imq-collect -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imq-collect -s V -l version -d 'Print version'

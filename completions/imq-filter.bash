@@ -23,7 +23,7 @@ _imq__filter() {
 
     case "${cmd}" in
         imq__filter)
-            opts="-v -i -o -q -h -V --list --sieve --invert --reject --paths --intelmq --params --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --generate --verbose --help --version"
+            opts="-v -i -o -q -h -V --list --sieve --invert --reject --paths --intelmq --params --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

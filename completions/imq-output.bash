@@ -23,7 +23,7 @@ _imq__output() {
 
     case "${cmd}" in
         imq__output)
-            opts="-p -t -f -i -o -q -v -h -V --intelmq --params --param --init --bot-id --target --fields --no-header --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-p -t -f -i -o -q -h -V --intelmq --params --param --init --bot-id --target --fields --no-header --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -21,6 +21,6 @@ complete -c imq-output -l strict -d 'Stop at the first rejected line (it is dump
 complete -c imq-output -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
 complete -c imq-output -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
 complete -c imq-output -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
-complete -c imq-output -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-output -l verbose -d 'Print counters on stderr at exit (twice: more detail). No short flag: `-v` is grep\'s --invert in imq-filter, and means the same nowhere else'
 complete -c imq-output -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imq-output -s V -l version -d 'Print version'

@@ -23,7 +23,7 @@ _imq__parse() {
 
     case "${cmd}" in
         imq__parse)
-            opts="-p -i -o -q -v -h -V --intelmq --params --param --set --raw --feed --paths --list --list-feeds --shadowserver-schema-update --shadowserver-schema-import --sha256 --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-p -i -o -q -h -V --intelmq --params --param --set --raw --feed --paths --list --list-feeds --shadowserver-schema-update --shadowserver-schema-import --sha256 --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -24,6 +24,6 @@ complete -c imq-parse -l strict -d 'Stop at the first rejected line (it is dumpe
 complete -c imq-parse -l line-buffered -d 'Flush output after every message (default only when stdout is a terminal)'
 complete -c imq-parse -l from-dump -d 'Input is a dump file (after fixing it): process the original lines it holds'
 complete -c imq-parse -s q -l quiet -d 'No messages on stderr, not even for rejected lines'
-complete -c imq-parse -s v -l verbose -d 'Print counters on stderr at exit (-vv: more detail)'
+complete -c imq-parse -l verbose -d 'Print counters on stderr at exit (twice: more detail). No short flag: `-v` is grep\'s --invert in imq-filter, and means the same nowhere else'
 complete -c imq-parse -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imq-parse -s V -l version -d 'Print version'

@@ -100,8 +100,9 @@ pub struct CommonArgs {
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print counters on stderr at exit (-vv: more detail)
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    /// Print counters on stderr at exit (twice: more detail). No short flag:
+    /// `-v` is grep's --invert in imq-filter, and means the same nowhere else
+    #[arg(long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Print shell completions (bash, zsh, fish, elvish, powershell) or the man page (man), then exit
@@ -439,7 +440,7 @@ pub fn split_own_flags(cmd: &clap::Command, args: &[String]) -> (Vec<String>, Ve
                 .find(|x| x.get_long() == Some(name))
                 .map(|x| (x, long.contains('=')))
         } else if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.is_empty()) {
-            // `-v`, `-vv`, `-qi FILE`, `-iFILE`: short flags of the tool's own,
+            // `-q`, `-qi FILE`, `-iFILE`: short flags of the tool's own,
             // clustered as getopt allows; the cluster is the tool's only when
             // every letter up to one taking a value is one of its flags.
             let mut last = None;

@@ -95,7 +95,7 @@ fn conditional(validator: &str) {
     });
     let url = s.url("/f");
     assert_eq!(ok(&collect(&["http", &url], Some(st.path()))).len(), 1);
-    let o = collect(&["http", &url, "-v"], Some(st.path()));
+    let o = collect(&["http", &url, "--verbose"], Some(st.path()));
     assert!(ok(&o).is_empty(), "second run: nothing new");
     assert!(stderr(&o).contains("1 unchanged"), "{}", stderr(&o));
     assert_eq!(s.requests().len(), 2);

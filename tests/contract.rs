@@ -416,7 +416,7 @@ fn collect_parse_pipeline_keeps_feed_fields() {
     assert_eq!(r["__type"], "Report");
     assert!(r["time.observation"].as_str().unwrap().ends_with("+00:00"));
     let mut c = cmd(PARSE, root);
-    c.args(["abusech-feodotracker", "-v"]);
+    c.args(["abusech-feodotracker", "--verbose"]);
     let out = run(&mut c, &reports.stdout);
     assert_eq!(
         out.status.code(),

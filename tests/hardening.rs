@@ -181,7 +181,7 @@ fn closed_stdout_is_fatal() {
     let o = run(
         Command::new("sh").current_dir(dir.path()).args([
             "-c",
-            "exec \"$0\" taxonomy -v >&-",
+            "exec \"$0\" taxonomy --verbose >&-",
             ENRICH,
         ]),
         format!("{EVENT}\n").as_bytes(),
@@ -407,11 +407,31 @@ fn flags_and_names() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ev.ndjson"), format!("{EVENT}\n")).unwrap();
     let o = run(
-        cmd(ENRICH, dir.path()).args(["-vv", "taxonomy"]),
+        cmd(ENRICH, dir.path()).args(["--verbose", "--verbose", "taxonomy"]),
         format!("{EVENT}\n").as_bytes(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("in 1, out 1"), "{}", stderr(&o));
+    // -v is grep's --invert in imq-filter and nothing anywhere else (not a
+    // verbose that would mean the opposite there).
+    for tool in [
+        ENRICH,
+        PARSE,
+        env!("CARGO_BIN_EXE_imq-output"),
+        env!("CARGO_BIN_EXE_imq-collect"),
+    ] {
+        let o = run(cmd(tool, dir.path()).args(["-v"]), b"");
+        assert_eq!(o.status.code(), Some(2), "{tool}: {}", stderr(&o));
+    }
+    let o = run(
+        cmd(FILTER, dir.path()).args(["-v", "source.ip == 192.0.2.1"]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "-v inverts: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let o = run(
         cmd(ENRICH, dir.path()).args(["-qi", "ev.ndjson", "taxonomy"]),
         b"",

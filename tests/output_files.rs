@@ -294,7 +294,11 @@ fn touch_and_blackhole() {
     assert!(
         fs::metadata(&f).unwrap().modified().unwrap() > old + std::time::Duration::from_secs(60)
     );
-    let o = run(d.path(), &["blackhole", "-v"], &format!("{EV1}\n{EV2}\n"));
+    let o = run(
+        d.path(),
+        &["blackhole", "--verbose"],
+        &format!("{EV1}\n{EV2}\n"),
+    );
     ok(&o);
     assert!(o.stdout.is_empty());
     assert_eq!(fs::read_dir(d.path()).unwrap().count(), 2);

@@ -58,18 +58,6 @@ struct Cli {
     common: CommonArgs,
 }
 
-/// The command with `-v` taken by --invert (grep's habit); --verbose stays.
-struct Command;
-
-impl CommandFactory for Command {
-    fn command() -> clap::Command {
-        Cli::command().mut_arg("verbose", |a| a.short(None))
-    }
-    fn command_for_update() -> clap::Command {
-        Cli::command_for_update().mut_arg("verbose", |a| a.short(None))
-    }
-}
-
 const EXAMPLES: &str = concat!(
     "\
 Examples:
@@ -109,7 +97,7 @@ fn print_fields() -> std::io::Result<()> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    if cli::setup::<Command>(&cli.common, TOOL)? {
+    if cli::setup::<Cli>(&cli.common, TOOL)? {
         return Ok(0);
     }
     if cli.list {
@@ -158,7 +146,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn main() -> ExitCode {
-    let matches = Command::command().get_matches();
+    let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),
@@ -171,6 +159,6 @@ mod tests {
     #[test]
     fn verify_cli() {
         use clap::CommandFactory;
-        super::Command::command().debug_assert();
+        super::Cli::command().debug_assert();
     }
 }
