@@ -14,6 +14,7 @@ pub mod export;
 pub mod export_fast;
 pub mod file;
 pub mod files;
+pub mod misp_feed;
 pub mod ndjson;
 pub mod postgres;
 pub mod redis;
@@ -120,6 +121,12 @@ pub const REGISTRY: &[Entry] = &[
         build: ndjson::build,
     },
     Entry {
+        name: "misp_feed",
+        intelmq: "intelmq.bots.outputs.misp.output_feed",
+        description: "a MISP feed directory: an event file per time window, manifest.json, hashes.csv",
+        build: misp_feed::build,
+    },
+    Entry {
         name: "postgres",
         intelmq: "",
         description:
@@ -194,6 +201,7 @@ pub fn destination_param(name: &str) -> Option<&'static str> {
     Some(match name {
         "file" => "file",
         "files" => "dir",
+        "misp_feed" => "output_dir",
         "touch" => "path",
         "sqlite" => "database",
         "postgres" => "dsn",
