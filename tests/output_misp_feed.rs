@@ -302,13 +302,20 @@ fn sorted_lines(text: &str) -> Vec<String> {
     v
 }
 
-/// IntelMQ's bot (with pymisp) writes the same feed for the same events; and
-/// pymisp's own feed_meta_generator, run over imq's event file, gives imq's
-/// manifest.json and hashes.csv.
-#[test]
-fn same_feed_as_intelmq_and_pymisp_reads_it() {
+/// The IntelMQ venv's python, when it has pymisp (else the test is skipped,
+/// which CI does not allow).
+fn intelmq_python() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     let venv = std::env::var("IMQ_INTELMQ_VENV").unwrap_or("/opt/imq/intelmq-venv".into());
-    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peer/intelmq-run.py");
+    // ../shared/peer beside the repository (or beside the directory of its
+    // worktrees).
+    let peer = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/peer/intelmq-run.py"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peer/intelmq-run.py")
+        });
     let py = Path::new(&venv).join("bin/python");
     let has_pymisp = py.exists()
         && Command::new(&py)
@@ -323,23 +330,28 @@ fn same_feed_as_intelmq_and_pymisp_reads_it() {
             peer.display()
         );
         eprintln!("skipped: no IntelMQ venv with pymisp at {venv}");
-        return;
+        return None;
     }
-    let d = tempfile::tempdir().unwrap();
-    let ev3 = r#"{"__type":"Event","event_description.text":"  spaced  ","comment":"\u00e9\u2028","extra.deep":{"b":[1,2.5,null],"a":"\u00fc"},"source.allocated":"2020-01-01T00:00:00+00:00","rtir_id":7,"destination.tor_node":false}"#;
-    let input = format!("{EV1}\n{EV2}\n{ev3}\n");
-    let tagging = r#"tagging={"__all__":[{"name":"tlp:white"},{"name":"x","exportable":false}]}"#;
-    let py_dir = d.path().join("py");
-    let mut c = Command::new(&py)
-        .arg(&peer)
+    Some((py, peer))
+}
+
+/// Run IntelMQ's bot into `py_dir` and imq into `feed`, with the same
+/// parameters and events.
+fn both(d: &Path, py: &Path, peer: &Path, params: &[&str], input: &str) -> Output {
+    let py_dir = d.join("py");
+    let mut c = Command::new(py);
+    c.arg(peer)
         .arg("intelmq.bots.outputs.misp.output_feed")
         .args(["--param", &format!("output_dir={}", py_dir.display())])
         .args(["--param", "misp_org_name=ACME"])
         .args([
             "--param",
             "misp_org_uuid=5f6b9ea0-0000-4000-8000-000000000001",
-        ])
-        .args(["--param", tagging])
+        ]);
+    for p in params {
+        c.args(["--param", p]);
+    }
+    let mut c = c
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -348,21 +360,73 @@ fn same_feed_as_intelmq_and_pymisp_reads_it() {
     c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let o = c.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    feed(d.path(), &["-p", tagging], &input);
-    let rs_dir = d.path().join("feed");
-    let (py_files, rs_files) = (events(&py_dir), events(&rs_dir));
-    assert_eq!((py_files.len(), rs_files.len()), (1, 1));
-    let py_event = fs::read_to_string(py_dir.join(&py_files[0])).unwrap();
-    let rs_event = fs::read_to_string(rs_dir.join(&rs_files[0])).unwrap();
-    assert_eq!(normalize(&rs_event), normalize(&py_event));
-    assert_eq!(
-        normalize(&fs::read_to_string(rs_dir.join("manifest.json")).unwrap()),
-        normalize(&fs::read_to_string(py_dir.join("manifest.json")).unwrap())
-    );
+    let args: Vec<&str> = params.iter().flat_map(|p| ["-p", p]).collect();
+    feed(d, &args, input)
+}
+
+/// The event files, manifest.json and hashes.csv of the two directories are
+/// the same but for UUIDs and times.
+fn assert_same_feed(py_dir: &Path, rs_dir: &Path) {
+    let (py_files, rs_files) = (events(py_dir), events(rs_dir));
+    assert_eq!(py_files.len(), rs_files.len());
+    // Events in the order of their info (grouped events differ there).
+    let texts = |dir: &Path, files: &[String]| {
+        let mut v: Vec<String> = files
+            .iter()
+            .map(|f| normalize(&fs::read_to_string(dir.join(f)).unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(texts(rs_dir, &rs_files), texts(py_dir, &py_files));
+    let manifest = |dir: &Path| {
+        let m = json(&dir.join("manifest.json"));
+        let mut v: Vec<String> = m
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|e| {
+                let mut e = e.clone();
+                e.as_object_mut().unwrap().remove("timestamp");
+                normalize(&e.to_string())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(manifest(rs_dir), manifest(py_dir));
     assert_eq!(
         sorted_lines(&fs::read_to_string(rs_dir.join("hashes.csv")).unwrap()),
         sorted_lines(&fs::read_to_string(py_dir.join("hashes.csv")).unwrap())
     );
+}
+
+/// IntelMQ's bot (with pymisp) writes the same feed for the same events; and
+/// pymisp's own feed_meta_generator, run over imq's event file, gives imq's
+/// manifest.json and hashes.csv.
+#[test]
+fn same_feed_as_intelmq_and_pymisp_reads_it() {
+    let Some((py, peer)) = intelmq_python() else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let ev3 = r#"{"__type":"Event","event_description.text":"  spaced  ","comment":"\u00e9\u2028","extra.deep":{"b":[1,2.5,null],"a":"\u00fc"},"source.allocated":"2020-01-01T00:00:00+00:00","rtir_id":7,"destination.tor_node":false}"#;
+    let input = format!("{EV1}\n{EV2}\n{ev3}\n");
+    let tagging = r#"tagging={"__all__":[{"name":"tlp:white"},{"name":"x","exportable":false}]}"#;
+    both(d.path(), &py, &peer, &[tagging], &input);
+    let (py_dir, rs_dir) = (d.path().join("py"), d.path().join("feed"));
+    let rs_files = events(&rs_dir);
+    assert_eq!(rs_files.len(), 1);
+    // Whole files compared, not only their parsed values.
+    assert_eq!(
+        normalize(&fs::read_to_string(rs_dir.join(&rs_files[0])).unwrap()),
+        normalize(&fs::read_to_string(py_dir.join(&events(&py_dir)[0])).unwrap())
+    );
+    assert_eq!(
+        normalize(&fs::read_to_string(rs_dir.join("manifest.json")).unwrap()),
+        normalize(&fs::read_to_string(py_dir.join("manifest.json")).unwrap())
+    );
+    assert_same_feed(&py_dir, &rs_dir);
 
     // pymisp loads imq's event and regenerates the index from it.
     let copy = d.path().join("copy");
@@ -382,17 +446,61 @@ fn same_feed_as_intelmq_and_pymisp_reads_it() {
         fs::read_to_string(copy.join("manifest.json")).unwrap(),
         fs::read_to_string(rs_dir.join("manifest.json")).unwrap()
     );
-    let mut a: Vec<String> = fs::read_to_string(copy.join("hashes.csv"))
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    let mut b: Vec<String> = fs::read_to_string(rs_dir.join("hashes.csv"))
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    a.sort();
-    b.sort();
-    assert_eq!(a, b);
+    let lines = |p: &Path| {
+        let mut v: Vec<String> = fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        lines(&copy.join("hashes.csv")),
+        lines(&rs_dir.join("hashes.csv"))
+    );
+}
+
+const EV_MAPPED: &str = r#"{"__type":"Event","classification.type":"infected-system","destination.port":9796,"feed.accuracy":100.0,"destination.ip":"52.18.196.169","malware.name":"salityp2p","event_description.text":"Sinkhole attempted connection","time.source":"2016-04-19T23:16:08+00:00","source.ip":"152.166.119.2","source.port":65118,"feed.name":"BitSight","extra.non_ascii":"\u00e7\u00e7\u00e3 x"}"#;
+const EV_MAPPED2: &str = r#"{"__type":"Event","source.ip":"1.1.1.1","time.source":"2016-04-19T23:16:08.25+00:00","extra.y":{"b":1},"malware.name":"other"}"#;
+
+/// attribute_mapping (objects and flat events) and grouping, as IntelMQ.
+#[test]
+fn custom_mapping_flat_events_and_groups_as_intelmq() {
+    let Some((py, peer)) = intelmq_python() else {
+        return;
+    };
+    let input = format!("{EV_MAPPED}\n{EV_MAPPED2}\n{EV_MAPPED}\n");
+    let objects = r##"attribute_mapping={"source.ip": {}, "feed.name": {"comment": "event_description.text"}, "destination.ip": {"to_ids": false, "category": "Payload delivery"}, "malware.name": {"comment": "extra.non_ascii", "first_seen": "time.source", "Tag": ["t1", {"name": "t2", "colour": "#000"}]}, "source.port": {"disable_correlation": true, "comment": 5, "category": "Financial fraud"}, "extra": {}, "time.source": {"last_seen": 1461107768}}"##;
+    let flat = r#"attribute_mapping={"source.ip": {"type": "ip-dst", "category": "Network activity"}, "time.source": {"type": "datetime"}, "source.port": {"type": "port", "to_ids": "1"}, "extra": {"type": "text"}}"#;
+    let grouped: &[&str] = &[
+        "grouping_key=malware.name",
+        "additional_info=Family {key}:",
+        r#"tagging={"__all__":[{"name":"source:intelmq"}],"other":[{"name":"family:other"}]}"#,
+    ];
+    for params in [&[objects][..], &[flat, "flat_events=true"][..], grouped] {
+        let d = tempfile::tempdir().unwrap();
+        both(d.path(), &py, &peer, params, &input);
+        assert_same_feed(&d.path().join("py"), &d.path().join("feed"));
+    }
+    // A mapping to a relation the template lacks: IntelMQ fails on the event,
+    // imq dumps it.
+    let d = tempfile::tempdir().unwrap();
+    let mut c = cmd(OUTPUT, d.path());
+    c.args(["misp_feed", "feed", "--dump", "dump.ndjson"])
+        .args(ORG)
+        .args([
+            "-p",
+            r#"attribute_mapping={"source.ip": {"type": "ip-dst"}}"#,
+        ]);
+    let o = run(&mut c, EV_MAPPED.as_bytes());
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dump = fs::read_to_string(d.path().join("dump.ndjson")).unwrap();
+    assert!(dump.contains("ip-dst"), "{dump}");
+    assert!(events(&d.path().join("feed")).is_empty());
 }

@@ -4,10 +4,15 @@
 //! IntelMQ event), `manifest.json`, `hashes.csv` and `.current` (the file of the
 //! event being filled). A MISP event covers a window of `interval_event`; the
 //! next event after the window starts a new one. Files are replaced atomically
-//! at commit, and a batch is delivered once they are.
+//! at commit, and a batch is delivered once they are. `tagging` (JSON, as in
+//! IntelMQ: `{"__all__": [{"name": "tlp:white"}], "<group>": [..]}`) tags the
+//! events; `attribute_mapping` (JSON: `{"source.ip": {"comment": "feed.name"}}`)
+//! chooses the fields and their attributes' arguments; `max_objects` (imq's)
+//! starts a new event file when one is full.
 
 use super::atomic;
 use super::{Output, OutputOpts};
+use crate::harmonization::{FieldType, MsgType};
 use crate::message::Message;
 use crate::params::{self, Params};
 use crate::pipeline::Fail;
@@ -17,11 +22,12 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Timelike};
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// `DEFAULT_KEY` of IntelMQ: the group of events without a grouping value.
 const DEFAULT_KEY: &str = "default";
@@ -120,15 +126,58 @@ const TEMPLATE: &[(&str, &str)] = &[
 /// The template's relations with `disable_correlation: true`.
 const NO_CORRELATION: &[&str] = &["time.observation", "time.source"];
 
-/// MISP's `describeTypes.json` `sane_defaults` of the template's types: the
-/// default category and `to_ids`.
-fn sane_default(ty: &str) -> (&'static str, bool) {
-    match ty {
-        "AS" | "port" => ("Network activity", false),
-        "domain" | "hostname" | "ip-dst" | "ip-src" | "url" => ("Network activity", true),
-        "md5" | "sha1" | "sha256" => ("Payload delivery", true),
-        _ => ("Other", false),
-    }
+/// MISP's attribute types (`describeTypes.json`, in data/misp_types.txt): each
+/// type's default category and `to_ids`, and the categories allowing it (a bit
+/// per category).
+struct Types {
+    categories: Vec<&'static str>,
+    types: HashMap<&'static str, (&'static str, bool, u32)>,
+}
+
+fn types() -> &'static Types {
+    static T: OnceLock<Types> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Types {
+            categories: Vec::new(),
+            types: HashMap::new(),
+        };
+        for line in include_str!("../../data/misp_types.txt").lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let mut f = line.split('\t');
+            let name = f.next().unwrap_or_default();
+            if name == "CATEGORIES" {
+                t.categories = f.collect();
+                continue;
+            }
+            let (Some(cat), Some(ids), Some(allowed)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let bits = allowed
+                .split(',')
+                .filter_map(|i| i.parse::<u32>().ok())
+                .fold(0u32, |b, i| b | (1 << i));
+            t.types.insert(name, (cat, ids == "1", bits));
+        }
+        t
+    })
+}
+
+/// The type's default category and `to_ids`; `None` for a type MISP lacks.
+fn sane_default(ty: &str) -> Option<(&'static str, bool)> {
+    types().types.get(ty).map(|&(c, ids, _)| (c, ids))
+}
+
+/// May the type be in the category? `None` for a category MISP lacks.
+fn category_allows(category: &str, ty: &str) -> Option<bool> {
+    let t = types();
+    let i = t.categories.iter().position(|c| *c == category)?;
+    Some(
+        t.types
+            .get(ty)
+            .is_some_and(|&(_, _, bits)| bits & (1 << i) != 0),
+    )
 }
 
 /// The relation's type, `None` when the template does not know it.
@@ -147,6 +196,11 @@ pub struct MispFeed {
     grouping_key: Option<String>,
     /// Tags in their feed form, by group (`__all__` for every event).
     tagging: HashMap<String, Vec<Value>>,
+    /// `attribute_mapping`: the fields made attributes instead of the
+    /// template's mapping of every field.
+    mapping: Option<Vec<Mapped>>,
+    /// `flat_events`: the attributes in the event itself, no objects.
+    flat: bool,
     /// Objects per event file: a fuller window starts a new file, which bounds
     /// what is held in memory (and rewritten at each commit).
     max_objects: usize,
@@ -165,16 +219,33 @@ pub struct MispFeed {
     rng: Random,
 }
 
-/// One MISP event: its head (the `Event` members before `Object`, in feed
-/// order), its objects as written, and the MD5s of their attribute values.
+/// One MISP event: its head (the `Event` members before `Attribute` and
+/// `Object`, in feed order), its attributes and objects as written, and the
+/// MD5s of their attribute values.
 struct Event {
     key: String,
     uuid: String,
     path: PathBuf,
     head: Map<String, Value>,
+    attributes: Vec<String>,
     objects: Vec<String>,
     hashes: Vec<String>,
     dirty: bool,
+}
+
+/// One entry of `attribute_mapping`: the field, the type (flat events) or
+/// object relation it is written as (default: the field's name), and the
+/// attribute's other arguments (`comment`, `to_ids`, `category`, ...).
+struct Mapped {
+    field: String,
+    name: Option<String>,
+    args: Vec<(String, Arg)>,
+}
+
+/// An argument's value: an event field's value, or the text as given.
+enum Arg {
+    Field(String),
+    Fixed(Value),
 }
 
 pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
@@ -186,11 +257,8 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     // pymisp refuses to write a feed without the organisation (a required field
     // of the feed's Orgc); say so at start, not at the first event.
-    let org_name = params::string(p, "misp_org_name")?;
-    let org_uuid = params::string(p, "misp_org_uuid")?;
-    let (Some(org_name), Some(org_uuid)) = (org_name, org_uuid) else {
-        bail!("misp_feed: parameters misp_org_name and misp_org_uuid are required (the feed's organisation)");
-    };
+    let org_name = params::required(p, "misp_org_name")?;
+    let org_uuid = params::required(p, "misp_org_uuid")?;
     let interval = params::string_or(p, "interval_event", "1 hour")?;
     let window = crate::filter::value::parse_relative(&interval)
         .map_err(|e| anyhow::anyhow!("parameter interval_event: {e}"))?;
@@ -203,16 +271,15 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
     }
     let grouping_key = params::string(p, "grouping_key")?.filter(|k| !k.is_empty());
     let tagging = read_tagging(p)?;
-    if json_param(p, "attribute_mapping")?.is_some() {
-        bail!("misp_feed: attribute_mapping is not supported by imq (only the default intelmq_event mapping)");
-    }
-    if params::boolean(p, "flat_events", false)? {
-        bail!("misp_feed: flat_events is not supported by imq (it needs attribute_mapping)");
+    let mapping = read_mapping(p)?;
+    let flat = params::boolean(p, "flat_events", false)?;
+    if flat && mapping.is_none() {
+        bail!("misp_feed: flat_events needs attribute_mapping (the attributes' types)");
     }
     // A feed regenerated every N events: imq writes the feed at every commit
     // (batch), so the count has no use; Redis' cache is not needed either.
     let _ = params::integer(p, "bulk_save_count", 0)?;
-    let max_objects = params::integer(p, "max_objects", 10_000)?;
+    let max_objects = params::integer(p, "max_objects", 10000)?;
     if max_objects < 1 {
         bail!("parameter max_objects: must be at least 1, got {max_objects}");
     }
@@ -224,6 +291,8 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
         additional_info,
         grouping_key,
         tagging,
+        mapping,
+        flat,
         max_objects: max_objects as usize,
         min_time: now,
         max_time: now + window,
@@ -267,26 +336,71 @@ fn read_tagging(p: &Params) -> anyhow::Result<HashMap<String, Vec<Value>>> {
         };
         let mut tags = Vec::new();
         for t in list {
-            let Value::Object(t) = t else {
+            if !t.is_object() {
                 bail!("parameter tagging: {key:?} holds {t}, not a tag object");
-            };
-            if !t.contains_key("name") {
-                bail!("parameter tagging: a tag of {key:?} has no name");
             }
-            if t.get("exportable") == Some(&Value::Bool(false)) {
-                continue;
+            if let Some(t) =
+                tag_feed(&t).map_err(|e| anyhow::anyhow!("parameter tagging: {key:?}: {e}"))?
+            {
+                tags.push(t);
             }
-            let field = |k: &str, default: Value| int_to_str(t.get(k).cloned().unwrap_or(default));
-            tags.push(json!({
-                "colour": field("colour", json!("#ffffff")),
-                "local": field("local", json!(false)),
-                "name": field("name", Value::Null),
-                "relationship_type": field("relationship_type", json!("")),
-            }));
         }
         out.insert(key, tags);
     }
     Ok(out)
+}
+
+/// `attribute_mapping`: `{field: {"type": .., "comment": .., ..}}`. An argument
+/// naming an event field (or a JSONDict's sub-field) takes that field's value.
+fn read_mapping(p: &Params) -> anyhow::Result<Option<Vec<Mapped>>> {
+    let Some(v) = json_param(p, "attribute_mapping")? else {
+        return Ok(None);
+    };
+    let Value::Object(m) = v else {
+        bail!("parameter attribute_mapping: expected an object of fields, got {v}");
+    };
+    let h = crate::harmonization::harmonization();
+    let is_field = |s: &str| {
+        h.lookup(MsgType::Event, s).is_some()
+            || h.lookup(MsgType::Event, s.split('.').next().unwrap_or_default())
+                .is_some()
+    };
+    let mut out = Vec::new();
+    for (field, def) in m {
+        let Value::Object(def) = def else {
+            bail!("parameter attribute_mapping: {field:?} is {def}, not an object of attribute parameters");
+        };
+        let mut name = None;
+        let mut args = Vec::new();
+        for (k, v) in def {
+            match k.as_str() {
+                "type" => match v {
+                    Value::String(s) if !s.is_empty() => name = Some(s),
+                    Value::String(_) | Value::Null | Value::Bool(false) => {}
+                    v => {
+                        bail!("parameter attribute_mapping: the type of {field:?} is {v}, not text")
+                    }
+                },
+                "value" | "object_relation" => {
+                    bail!(
+                        "parameter attribute_mapping: {field:?} sets {k}, which is the field's own"
+                    )
+                }
+                "data" => bail!(
+                    "parameter attribute_mapping: {field:?}: data (attachments) is not supported"
+                ),
+                _ => {
+                    let arg = match v {
+                        Value::String(s) if is_field(&s) => Arg::Field(s),
+                        v => Arg::Fixed(v),
+                    };
+                    args.push((k, arg));
+                }
+            }
+        }
+        out.push(Mapped { field, name, args });
+    }
+    Ok(Some(out))
 }
 
 /// pymisp's `_int_to_str`: integers in the feed are strings.
@@ -416,7 +530,8 @@ impl MispFeed {
     /// there is full).
     fn event_for(&mut self, key: &str) -> anyhow::Result<usize> {
         if let Some(i) = self.current.iter().position(|e| e.key == key) {
-            if self.current[i].objects.len() < self.max_objects {
+            let e = &self.current[i];
+            if e.objects.len() + e.attributes.len() < self.max_objects {
                 return Ok(i);
             }
             let full = self.current.remove(i);
@@ -456,6 +571,7 @@ impl MispFeed {
             path: self.dir.join(format!("{uuid}.json")),
             uuid,
             head,
+            attributes: Vec::new(),
             objects: Vec::new(),
             hashes: Vec::new(),
             dirty: true,
@@ -469,23 +585,50 @@ impl MispFeed {
         let Some(k) = &self.grouping_key else {
             return DEFAULT_KEY.to_string();
         };
-        let v = if k == "extra" {
-            ev.jsondict_str("extra").map(Value::String)
-        } else {
-            ev.get(k).cloned()
-        };
-        match v {
+        match message_get(ev, k) {
             Some(v) if crate::pyfmt::py_truthy(&v) => py_str(&v),
             _ => DEFAULT_KEY.to_string(),
         }
     }
 
-    /// The `intelmq_event` object of an event, and the MD5s of its values.
-    fn object(&mut self, ev: &Message, ts: &str) -> anyhow::Result<(String, Vec<String>)> {
+    /// The `intelmq_event` object of an event (or, with `flat_events`, its
+    /// attributes), and the MD5s of its values. An event a custom mapping
+    /// cannot make is refused, as IntelMQ fails on it.
+    fn entries(&mut self, ev: &Message, ts: &str) -> Result<(Vec<String>, Vec<String>), Fail> {
         let mut attrs = Vec::new();
         let mut hashes = Vec::new();
-        // `to_dict(jsondict_as_string=True)`: the JSONDict `extra.*` fields as
-        // one JSON text, after all other fields.
+        if self.mapping.is_some() {
+            self.mapped_attributes(ev, ts, &mut attrs, &mut hashes)?;
+        } else {
+            self.default_attributes(ev, ts, &mut attrs, &mut hashes)?;
+        }
+        if self.flat {
+            let attrs = attrs.iter().map(|a| py_json_dumps(a, false)).collect();
+            return Ok((attrs, hashes));
+        }
+        let obj = json!({
+            "comment": "",
+            "description": "IntelMQ Event",
+            "meta-category": "network",
+            "name": TEMPLATE_NAME,
+            "template_uuid": TEMPLATE_UUID,
+            "template_version": TEMPLATE_VERSION,
+            "timestamp": ts,
+            "uuid": self.rng.uuid4()?,
+            "Attribute": attrs,
+        });
+        Ok((vec![py_json_dumps(&obj, false)], hashes))
+    }
+
+    /// IntelMQ's default mapping: every field (the `extra.*` ones as one JSON
+    /// text, after all others) as the template's relation of its name.
+    fn default_attributes(
+        &mut self,
+        ev: &Message,
+        ts: &str,
+        attrs: &mut Vec<Value>,
+        hashes: &mut Vec<String>,
+    ) -> anyhow::Result<()> {
         let mut extra: Vec<(&str, &Value)> = Vec::new();
         let mut fields: Vec<(&str, Value)> = Vec::new();
         for (k, v) in ev.iter() {
@@ -507,6 +650,7 @@ impl MispFeed {
             s.push('}');
             fields.push(("extra", Value::String(s)));
         }
+        let none = Map::new();
         for (relation, value) in fields {
             let Some(ty) = template_type(relation) else {
                 if relation != "__type" && self.warn_once(relation) {
@@ -514,40 +658,88 @@ impl MispFeed {
                 }
                 continue;
             };
-            let Some(value) = attribute_value(ty, value) else {
-                if self.warn_once(&format!("{relation}\0value")) {
-                    warn(&format!(
-                        "a value of {relation} is not valid for the MISP type {ty}, ignoring it"
-                    ));
-                }
+            let Some(value) = object_value(value) else {
                 continue;
             };
-            let (category, to_ids) = sane_default(ty);
-            hashes.push(md5_hex(&hash_text(ty, &value)));
-            attrs.push(json!({
-                "category": category,
-                "comment": "",
-                "disable_correlation": NO_CORRELATION.contains(&relation),
-                "object_relation": relation,
-                "timestamp": ts,
-                "to_ids": to_ids,
-                "type": ty,
-                "uuid": self.rng.uuid4()?,
-                "value": value,
-            }));
+            let uuid = self.rng.uuid4()?;
+            let t = (None, Some(NO_CORRELATION.contains(&relation)));
+            match make_attribute(ty, Some(relation), value, &none, t, ts, uuid) {
+                Ok((a, h)) => {
+                    attrs.push(a);
+                    hashes.extend(h);
+                }
+                Err(e) => {
+                    if self.warn_once(&format!("{relation}\0value")) {
+                        warn(&format!("{relation}: {e}; ignoring it"));
+                    }
+                }
+            }
         }
-        let obj = json!({
-            "comment": "",
-            "description": "IntelMQ Event",
-            "meta-category": "network",
-            "name": TEMPLATE_NAME,
-            "template_uuid": TEMPLATE_UUID,
-            "template_version": TEMPLATE_VERSION,
-            "timestamp": ts,
-            "uuid": self.rng.uuid4()?,
-            "Attribute": attrs,
-        });
-        Ok((py_json_dumps(&obj, false), hashes))
+        Ok(())
+    }
+
+    /// `attribute_mapping`: the fields it names, with its arguments.
+    fn mapped_attributes(
+        &mut self,
+        ev: &Message,
+        ts: &str,
+        attrs: &mut Vec<Value>,
+        hashes: &mut Vec<String>,
+    ) -> Result<(), Fail> {
+        let Some(mapping) = &self.mapping else {
+            return Ok(());
+        };
+        for m in mapping {
+            let Some(value) = message_get(ev, &m.field) else {
+                continue;
+            };
+            let mut args = Map::new();
+            for (k, a) in &m.args {
+                let v = match a {
+                    Arg::Field(f) => message_get(ev, f).unwrap_or(Value::Null),
+                    Arg::Fixed(v) => v.clone(),
+                };
+                args.insert(k.clone(), v);
+            }
+            let name = m.name.as_deref().unwrap_or(&m.field);
+            let reject = |e: String| Fail::Reject(format!("misp_feed: {}: {e}", m.field));
+            if self.flat {
+                // `MISPEvent.add_attribute(type, value)`: a list is one
+                // attribute per item; the value is taken as it is.
+                let values = match value {
+                    Value::Array(a) => a,
+                    v => vec![v],
+                };
+                for v in values {
+                    if v.is_null() {
+                        return Err(reject("the value of the attribute is required".into()));
+                    }
+                    let uuid = self.rng.uuid4()?;
+                    let (a, h) = make_attribute(name, None, v, &args, (None, None), ts, uuid)
+                        .map_err(reject)?;
+                    attrs.push(a);
+                    hashes.extend(h);
+                }
+                continue;
+            }
+            // `MISPObject.add_attribute(name, value=..)`: the name is the
+            // template's relation.
+            let Some(ty) = template_type(name) else {
+                return Err(reject(format!(
+                    "the object relation {name} is not in the MISP template intelmq_event"
+                )));
+            };
+            let Some(value) = object_value(value) else {
+                continue;
+            };
+            let uuid = self.rng.uuid4()?;
+            let t = (None, Some(NO_CORRELATION.contains(&name)));
+            let (a, h) =
+                make_attribute(ty, Some(name), value, &args, t, ts, uuid).map_err(reject)?;
+            attrs.push(a);
+            hashes.extend(h);
+        }
+        Ok(())
     }
 
     /// Is this the first warning of its kind? (Bounded: keys come from input.)
@@ -630,31 +822,202 @@ impl MispFeed {
     }
 }
 
-/// A value as pymisp keeps it for a type: text stripped of white space and
-/// NULs (empty is no value), integers as text, datetimes in `isoformat()`;
-/// `None` when there is no valid value.
-fn attribute_value(ty: &str, v: Value) -> Option<Value> {
-    let v = match v {
-        Value::Null => return None,
+/// A value as `MISPObject.add_attribute` takes it: text stripped of white
+/// space and NULs; `None` (no attribute) when nothing is left.
+fn object_value(v: Value) -> Option<Value> {
+    match v {
+        Value::Null => None,
         Value::String(s) => {
-            let t = s
-                .trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
-                .trim_matches('\0');
+            let t = crate::harmonization::py_strip(&s).trim_matches('\0');
             if t.is_empty() {
-                return None;
-            }
-            if ty == "datetime" {
-                return Some(Value::String(py_isoformat(t, 'T')?));
-            }
-            if t.len() == s.len() {
-                Value::String(s)
+                None
+            } else if t.len() == s.len() {
+                Some(Value::String(s))
             } else {
-                Value::String(t.to_string())
+                Some(Value::String(t.to_string()))
             }
         }
-        v => v,
+        v => Some(v),
+    }
+}
+
+/// Is a JSON value one of Python's false ones (`None`, `0`, `""`, `[]`, `{}`)?
+fn falsy(v: &Value) -> bool {
+    !crate::pyfmt::py_truthy(v)
+}
+
+/// pymisp's `MISPAttribute.from_dict` and `_to_feed`: the attribute of a type
+/// (and object relation) with its arguments (`args`, JSON null for Python's
+/// `None`) and the template's `(to_ids, disable_correlation)`, in the feed's
+/// form (members sorted), and the MD5s of its value for `hashes.csv`.
+fn make_attribute(
+    ty: &str,
+    relation: Option<&str>,
+    value: Value,
+    args: &Map<String, Value>,
+    template: (Option<bool>, Option<bool>),
+    ts: &str,
+    uuid: String,
+) -> Result<(Value, Vec<String>), String> {
+    let arg = |k: &str| args.get(k).filter(|v| !v.is_null());
+    let Some((default_category, default_to_ids)) = sane_default(ty) else {
+        return Err(format!("{ty} is not a MISP attribute type"));
     };
-    Some(int_to_str(v))
+    let value = match value {
+        Value::String(s) if ty == "datetime" => Value::String(
+            py_isoformat(&s, 'T').ok_or_else(|| format!("{s:?} is not a valid datetime"))?,
+        ),
+        v => int_to_str(v),
+    };
+    let category = match arg("category") {
+        None => default_category.to_string(),
+        Some(Value::String(c)) if !c.is_empty() => match category_allows(c, ty) {
+            None => return Err(format!("{c:?} is not a MISP category")),
+            Some(true) => c.clone(),
+            // pymisp (not strict) drops a category the type is not allowed in.
+            Some(false) => default_category.to_string(),
+        },
+        Some(c) => return Err(format!("{c} is not a MISP category")),
+    };
+    let to_ids = match arg("to_ids") {
+        None => template.0.unwrap_or(default_to_ids),
+        Some(v) => make_bool(v).ok_or_else(|| format!("unable to convert {v} to a boolean"))?,
+    };
+    let disable_correlation = match arg("disable_correlation") {
+        None => Value::Bool(template.1.unwrap_or(false)),
+        Some(v) => int_to_str(v.clone()),
+    };
+    if let Some(d) = arg("distribution") {
+        match crate::harmonization::py_int(d) {
+            Some(0..=3 | 5) => {}
+            Some(4) if arg("sharing_group_id").is_some_and(|g| !falsy(g)) => {}
+            Some(4) => return Err("distribution 4 (sharing group) needs a sharing_group_id".into()),
+            _ => {
+                return Err(format!(
+                    "{d} is invalid, the distribution has to be in 0, 1, 2, 3, 4, 5"
+                ))
+            }
+        }
+    }
+    let timestamp = match arg("timestamp").filter(|t| !falsy(t)) {
+        None => ts.to_string(),
+        Some(t) => crate::harmonization::py_int(t)
+            .ok_or_else(|| format!("timestamp {t} is not an integer"))?
+            .to_string(),
+    };
+    let mut m: BTreeMap<&str, Value> = BTreeMap::new();
+    m.insert("category", Value::String(category));
+    m.insert(
+        "comment",
+        arg("comment").map_or(json!(""), |c| int_to_str(c.clone())),
+    );
+    if let Some(d) = arg("deleted") {
+        m.insert("deleted", int_to_str(d.clone()));
+    }
+    m.insert("disable_correlation", disable_correlation);
+    for k in ["first_seen", "last_seen"] {
+        // pymisp skips a value it cannot read as a time (with a warning).
+        if let Some(t) = arg(k).and_then(seen_time) {
+            m.insert(k, Value::String(t));
+        }
+    }
+    if let Some(r) = relation {
+        m.insert("object_relation", Value::String(r.to_string()));
+    }
+    m.insert("timestamp", Value::String(timestamp));
+    m.insert("to_ids", Value::Bool(to_ids));
+    m.insert("type", Value::String(ty.to_string()));
+    m.insert(
+        "uuid",
+        arg("uuid").map_or(Value::String(uuid), |u| int_to_str(u.clone())),
+    );
+    let hashes = hash_values(ty, &value);
+    m.insert("value", value);
+    let mut out: Map<String, Value> = m.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if let Some(tags) = arg("Tag").filter(|t| !falsy(t)) {
+        let Value::Array(tags) = tags else {
+            return Err(format!("Tag {tags} is not a list of tags"));
+        };
+        let tags: Result<Vec<Option<Value>>, String> = tags.iter().map(tag_feed).collect();
+        let tags: Vec<Value> = tags?.into_iter().flatten().collect();
+        if !tags.is_empty() {
+            out.insert("Tag".into(), Value::Array(tags));
+        }
+    }
+    Ok((Value::Object(out), hashes))
+}
+
+/// pymisp's `make_bool`.
+fn make_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) if !n.is_f64() => Some(n.as_f64() != Some(0.0)),
+        v if falsy(v) => Some(false),
+        Value::String(s) => Some(s != "0"),
+        _ => None,
+    }
+}
+
+/// A `first_seen`/`last_seen` argument in `isoformat()`: a time, or a Unix
+/// timestamp (in local time with its offset, as pymisp's `_make_datetime`).
+fn seen_time(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => py_isoformat(s, 'T'),
+        Value::Number(n) => {
+            let f = n.as_f64()?;
+            let t = DateTime::from_timestamp(f.floor() as i64, (f.fract() * 1e6) as u32 * 1000)?;
+            let local = t.with_timezone(&chrono::Local);
+            py_isoformat(&local.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(), 'T')
+        }
+        _ => None,
+    }
+}
+
+/// A tag in its feed form (`MISPTag._to_feed`), `None` when not exportable.
+fn tag_feed(t: &Value) -> Result<Option<Value>, String> {
+    let t = match t {
+        Value::String(name) => {
+            let mut m = Map::new();
+            m.insert("name".into(), Value::String(name.clone()));
+            m
+        }
+        Value::Object(m) if m.contains_key("name") => m.clone(),
+        Value::Object(_) => return Err("a tag has no name".into()),
+        other => return Err(format!("{other} is not a tag")),
+    };
+    if t.get("exportable") == Some(&Value::Bool(false)) {
+        return Ok(None);
+    }
+    let field = |k: &str, default: Value| int_to_str(t.get(k).cloned().unwrap_or(default));
+    Ok(Some(json!({
+        "colour": field("colour", json!("#ffffff")),
+        "local": field("local", json!(false)),
+        "name": field("name", Value::Null),
+        "relationship_type": field("relationship_type", json!("")),
+    })))
+}
+
+/// A field's value as IntelMQ's `message.get(key)` gives it: a JSONDict field
+/// (`extra`) as the JSON text of its items.
+fn message_get(ev: &Message, key: &str) -> Option<Value> {
+    let h = crate::harmonization::harmonization();
+    match h.lookup(MsgType::Event, key) {
+        Some((spec, false)) if spec.ty == FieldType::JsonDict => {
+            ev.jsondict_str(key).map(Value::String)
+        }
+        _ => ev.get(key).cloned(),
+    }
+}
+
+/// pymisp's `hash_values('md5')`: a composite type (`ip-dst|port`) hashes
+/// each part.
+fn hash_values(ty: &str, v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) if ty.contains('|') || ty == "malware-sample" => {
+            s.split('|').map(md5_hex).collect()
+        }
+        v => vec![md5_hex(&hash_text(ty, v))],
+    }
 }
 
 /// The text pymisp hashes for `hashes.csv`: `str(value)` of the value loaded
@@ -775,26 +1138,36 @@ fn load_event(path: &Path, key: String) -> anyhow::Result<(Event, (NaiveDateTime
         Some(Value::Array(a)) => a,
         _ => Vec::new(),
     };
+    let attributes = match head.remove("Attribute") {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
     let mut hashes = Vec::new();
-    let mut hash_all = |attrs: Option<&Value>| {
-        for a in attrs.and_then(Value::as_array).into_iter().flatten() {
+    let mut hash_all = |attrs: &[Value]| {
+        for a in attrs {
             let ty = a.get("type").and_then(Value::as_str).unwrap_or_default();
             if let Some(v) = a.get("value") {
-                hashes.push(md5_hex(&hash_text(ty, v)));
+                hashes.extend(hash_values(ty, v));
             }
         }
     };
-    hash_all(head.get("Attribute"));
+    hash_all(&attributes);
     for o in &objects {
-        hash_all(o.get("Attribute"));
+        hash_all(
+            o.get("Attribute")
+                .and_then(Value::as_array)
+                .map_or(&[], Vec::as_slice),
+        );
     }
-    let objects = objects.iter().map(|o| py_json_dumps(o, false)).collect();
+    let dump = |v: &Vec<Value>| v.iter().map(|o| py_json_dumps(o, false)).collect();
+    let (attributes, objects) = (dump(&attributes), dump(&objects));
     Ok((
         Event {
             key,
             uuid,
             path: path.to_path_buf(),
             head,
+            attributes,
             objects,
             hashes,
             dirty: false,
@@ -803,29 +1176,32 @@ fn load_event(path: &Path, key: String) -> anyhow::Result<(Event, (NaiveDateTime
     ))
 }
 
-/// `{"Event": {...}}` as `json.dump` writes it.
+/// `{"Event": {...}}` as `json.dump` writes it: the head, then `Attribute`
+/// and `Object` when there are any.
 fn write_event(w: &mut dyn Write, e: &Event) -> std::io::Result<()> {
     let head = py_json_dumps(&Value::Object(e.head.clone()), false);
     w.write_all(b"{\"Event\": ")?;
-    if e.objects.is_empty() {
-        w.write_all(head.as_bytes())?;
-    } else {
-        // The head without its closing brace, then the objects.
-        w.write_all(head[..head.len() - 1].as_bytes())?;
-        w.write_all(if e.head.is_empty() {
-            b"\"Object\": ["
-        } else {
-            b", \"Object\": ["
-        })?;
-        for (i, o) in e.objects.iter().enumerate() {
+    // The head without its closing brace, then the lists.
+    w.write_all(head[..head.len() - 1].as_bytes())?;
+    let mut first = e.head.is_empty();
+    for (name, list) in [("Attribute", &e.attributes), ("Object", &e.objects)] {
+        if list.is_empty() {
+            continue;
+        }
+        if !first {
+            w.write_all(b", ")?;
+        }
+        first = false;
+        write!(w, "\"{name}\": [")?;
+        for (i, o) in list.iter().enumerate() {
             if i > 0 {
                 w.write_all(b", ")?;
             }
             w.write_all(o.as_bytes())?;
         }
-        w.write_all(b"]}")?;
+        w.write_all(b"]")?;
     }
-    w.write_all(b"}")
+    w.write_all(b"}}")
 }
 
 /// `json.dumps(v, ensure_ascii=False)`, keys in their order (the text of
@@ -934,10 +1310,14 @@ impl Output for MispFeed {
         }
         let key = self.group_of(ev);
         let ts = unix_now().to_string();
-        let (obj, hashes) = self.object(ev, &ts)?;
+        let (entries, hashes) = self.entries(ev, &ts)?;
         let i = self.event_for(&key)?;
         let e = &mut self.current[i];
-        e.objects.push(obj);
+        if self.flat {
+            e.attributes.extend(entries);
+        } else {
+            e.objects.extend(entries);
+        }
         e.hashes.extend(hashes);
         e.dirty = true;
         self.pending += 1;
