@@ -1182,7 +1182,7 @@ fn write_event(w: &mut dyn Write, e: &Event) -> std::io::Result<()> {
     let head = py_json_dumps(&Value::Object(e.head.clone()), false);
     w.write_all(b"{\"Event\": ")?;
     // The head without its closing brace, then the lists.
-    w.write_all(head[..head.len() - 1].as_bytes())?;
+    w.write_all(&head.as_bytes()[..head.len() - 1])?;
     let mut first = e.head.is_empty();
     for (name, list) in [("Attribute", &e.attributes), ("Object", &e.objects)] {
         if list.is_empty() {
