@@ -219,6 +219,85 @@ fn a_new_event_after_the_window() {
     );
 }
 
+/// The hashes.csv lines an event file calls for (pymisp's `str()` of each
+/// value: a datetime with a space), sorted.
+fn expected_hashes(file: &Path) -> Vec<String> {
+    let ev = json(file);
+    let uuid = ev["Event"]["uuid"].as_str().unwrap().to_string();
+    let mut v: Vec<String> = ev["Event"]["Object"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["Attribute"].as_array().unwrap().clone())
+        .map(|a| {
+            let text = match &a["value"] {
+                Value::String(s) if a["type"] == "datetime" => s.replacen('T', " ", 1),
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+                other => other.to_string(),
+            };
+            format!("{},{uuid}", md5_hex(&text))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// One run, input arriving slowly: every commit (at least one a second)
+/// updates the feed; the window closes an event mid-run.
+#[test]
+fn a_long_run_commits_as_it_goes() {
+    let d = tempfile::tempdir().unwrap();
+    let t0 = std::time::Instant::now();
+    let mut c = cmd(OUTPUT, d.path())
+        .args(["misp_feed", "feed", "-p", "interval_event=4 seconds"])
+        .args(ORG)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = c.stdin.take().unwrap();
+    let dir = d.path().join("feed");
+    // The commits come by themselves, within about a second.
+    let wait_for = |n: usize| {
+        let lines = || fs::read_to_string(dir.join("hashes.csv")).map_or(0, |t| t.lines().count());
+        while lines() != n {
+            assert!(t0.elapsed().as_secs() < 4, "{} lines, not {n}", lines());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    writeln!(stdin, "{EV1}").unwrap();
+    wait_for(15);
+    writeln!(stdin, "{EV2}").unwrap();
+    wait_for(21);
+    assert_eq!(events(&dir).len(), 1);
+    // After the window (it began before t0).
+    std::thread::sleep(std::time::Duration::from_millis(4500).saturating_sub(t0.elapsed()));
+    writeln!(stdin, "{EV1}").unwrap();
+    drop(stdin);
+    let o = c.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let files = events(&dir);
+    assert_eq!(files.len(), 2);
+    let mut want: Vec<String> = files
+        .iter()
+        .flat_map(|f| expected_hashes(&dir.join(f)))
+        .collect();
+    want.sort();
+    let mut got: Vec<String> = fs::read_to_string(dir.join("hashes.csv"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 15 + 6 + 15);
+    assert_eq!(
+        json(&dir.join("manifest.json")).as_object().unwrap().len(),
+        2
+    );
+}
+
 #[test]
 fn grouped_events_with_their_tags_and_info() {
     let d = tempfile::tempdir().unwrap();

@@ -215,6 +215,9 @@ pub struct MispFeed {
     current_changed: bool,
     /// Events taken since the last commit.
     pending: usize,
+    /// Where the current events' lines start in `hashes.csv`, and its length,
+    /// as imq last wrote it.
+    hashes_kept: Option<(u64, u64)>,
     warned: HashSet<String>,
     rng: Random,
 }
@@ -300,6 +303,7 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
         closed: Vec::new(),
         current_changed: false,
         pending: 0,
+        hashes_kept: None,
         warned: HashSet::new(),
         rng: Random::open()?,
     };
@@ -788,38 +792,65 @@ impl MispFeed {
         let text = py_json_dumps(&Value::Object(manifest), false);
         atomic::replace(&path, |w| w.write_all(text.as_bytes()))
     }
+}
 
-    /// `hashes.csv`: the lines of other events kept, the written events' lines
-    /// new.
-    fn write_hashes(&self, written: &[&Event]) -> anyhow::Result<()> {
-        let path = self.dir.join("hashes.csv");
-        let uuids: HashSet<&str> = written.iter().map(|e| e.uuid.as_str()).collect();
-        let old = match File::open(&path) {
-            Ok(f) => Some(BufReader::new(f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        atomic::replace(&path, |w| {
-            if let Some(old) = old {
-                for line in old.split(b'\n') {
-                    let line = line?;
-                    let uuid = line.rsplit(|&b| b == b',').next().unwrap_or_default();
-                    if line.is_empty() || std::str::from_utf8(uuid).is_ok_and(|u| uuids.contains(u))
-                    {
-                        continue;
-                    }
-                    w.write_all(&line)?;
-                    w.write_all(b"\n")?;
-                }
-            }
-            for e in written {
-                for h in &e.hashes {
-                    writeln!(w, "{h},{}", e.uuid)?;
-                }
-            }
-            Ok(())
-        })
+/// `hashes.csv`: the lines of the events no longer in memory first, then those
+/// of the events closed at this commit, then those of the current ones. Once
+/// imq wrote the file it knows where the current events' lines start (`kept`:
+/// that offset and the file's length), and the next commit copies the part
+/// before unchanged; otherwise (the first commit of a run, a file changed by
+/// someone else) the whole file is filtered.
+fn write_hashes(
+    dir: &Path,
+    kept: Option<(u64, u64)>,
+    closed: &[Event],
+    current: &[Event],
+) -> anyhow::Result<(u64, u64)> {
+    let path = dir.join("hashes.csv");
+    let mut tail = Vec::new();
+    for e in closed {
+        for h in &e.hashes {
+            writeln!(tail, "{h},{}", e.uuid)?;
+        }
     }
+    let closed_len = tail.len() as u64;
+    for e in current {
+        for h in &e.hashes {
+            writeln!(tail, "{h},{}", e.uuid)?;
+        }
+    }
+    let len_now = fs::metadata(&path).map(|m| m.len()).ok();
+    if let Some((prefix, _)) = kept.filter(|&(_, total)| len_now == Some(total)) {
+        atomic::replace_keeping(&path, prefix, |w| w.write_all(&tail))?;
+        return Ok((prefix + closed_len, prefix + tail.len() as u64));
+    }
+    let uuids: HashSet<&str> = closed
+        .iter()
+        .chain(current)
+        .map(|e| e.uuid.as_str())
+        .collect();
+    let old = match File::open(&path) {
+        Ok(f) => Some(BufReader::new(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut prefix = 0u64;
+    atomic::replace(&path, |w| {
+        if let Some(old) = old {
+            for line in old.split(b'\n') {
+                let line = line?;
+                let uuid = line.rsplit(|&b| b == b',').next().unwrap_or_default();
+                if line.is_empty() || std::str::from_utf8(uuid).is_ok_and(|u| uuids.contains(u)) {
+                    continue;
+                }
+                w.write_all(&line)?;
+                w.write_all(b"\n")?;
+                prefix += line.len() as u64 + 1;
+            }
+        }
+        w.write_all(&tail)
+    })?;
+    Ok((prefix + closed_len, prefix + tail.len() as u64))
 }
 
 /// A value as `MISPObject.add_attribute` takes it: text stripped of white
@@ -1346,7 +1377,10 @@ impl Output for MispFeed {
         }
         if !written.is_empty() {
             self.write_manifest(&written)?;
-            self.write_hashes(&written)?;
+        }
+        if !written.is_empty() || !self.closed.is_empty() {
+            let kept = write_hashes(&self.dir, self.hashes_kept, &self.closed, &self.current)?;
+            self.hashes_kept = Some(kept);
         }
         if self.current_changed {
             self.write_current_file()?;
