@@ -206,8 +206,10 @@ pub struct MispFeed {
     max_objects: usize,
     min_time: NaiveDateTime,
     max_time: NaiveDateTime,
-    /// The events being filled, in creation order (the order of `.current`).
+    /// The events being filled, in creation order (the order of `.current`),
+    /// and their index by group (there may be many groups).
     current: Vec<Event>,
+    by_key: HashMap<String, usize>,
     /// Events closed (window over, or full) since the last commit, to be
     /// written once more at commit and then dropped.
     closed: Vec<Event>,
@@ -300,6 +302,7 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
         min_time: now,
         max_time: now + window,
         current: Vec::new(),
+        by_key: HashMap::new(),
         closed: Vec::new(),
         current_changed: false,
         pending: 0,
@@ -528,17 +531,19 @@ impl MispFeed {
         self.min_time = min;
         self.max_time = max;
         self.current = loaded;
+        self.reindex();
     }
 
     /// The current event of a group, created when there is none (or the one
     /// there is full).
     fn event_for(&mut self, key: &str) -> anyhow::Result<usize> {
-        if let Some(i) = self.current.iter().position(|e| e.key == key) {
+        if let Some(&i) = self.by_key.get(key) {
             let e = &self.current[i];
             if e.objects.len() + e.attributes.len() < self.max_objects {
                 return Ok(i);
             }
             let full = self.current.remove(i);
+            self.reindex();
             self.closed.push(full);
         }
         let uuid = self.rng.uuid4()?;
@@ -581,6 +586,7 @@ impl MispFeed {
             dirty: true,
         });
         self.current_changed = true;
+        self.by_key.insert(key.to_string(), self.current.len() - 1);
         Ok(self.current.len() - 1)
     }
 
@@ -751,12 +757,23 @@ impl MispFeed {
         self.warned.len() < 1000 && self.warned.insert(what.to_string())
     }
 
+    /// The index of the current events by group, after the list changed.
+    fn reindex(&mut self) {
+        self.by_key = self
+            .current
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i))
+            .collect();
+    }
+
     /// Close every current event (the window is over).
     fn roll_window(&mut self, now: NaiveDateTime) {
         self.min_time = now;
         self.max_time = now + self.window;
         if !self.current.is_empty() {
             self.closed.append(&mut self.current);
+            self.by_key.clear();
             self.current_changed = true;
         }
     }
