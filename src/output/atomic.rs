@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Replace `path` by what `fill` writes.
@@ -43,6 +43,31 @@ pub fn append(path: &Path, header: &[u8], tail: &[u8]) -> anyhow::Result<()> {
             f.write_all(header)?;
         }
         f.write_all(tail)?;
+        f.sync_all()?;
+        Ok(())
+    })();
+    finish(path, &tmp, res)
+}
+
+/// Replace `path` by its first `keep` bytes followed by what `fill` writes; the
+/// kept part is copied by the kernel (`copy_file_range`) where it can, so a
+/// large file that only changes at its end costs little to replace.
+pub fn replace_keeping(
+    path: &Path,
+    keep: u64,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let tmp = tmp_path(path);
+    let res = (|| -> anyhow::Result<()> {
+        let mut f = create(&tmp)?;
+        let old = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        let n = std::io::copy(&mut old.take(keep), &mut f)?;
+        if n != keep {
+            anyhow::bail!("{} is shorter than expected", path.display());
+        }
+        let mut w = BufWriter::with_capacity(1 << 16, f);
+        fill(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         Ok(())
     })();
@@ -95,6 +120,11 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), "# head\na\nb\n");
         replace(&p, |w| w.write_all(b"new\n")).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new\n");
+        assert_eq!(fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+        replace_keeping(&p, 2, |w| w.write_all(b"x\n")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "nex\n");
+        assert!(replace_keeping(&p, 100, |w| w.write_all(b"x")).is_err());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "nex\n");
         assert_eq!(fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
     }
 }

@@ -15,6 +15,7 @@ pub mod export;
 pub mod export_fast;
 pub mod file;
 pub mod files;
+pub mod misp_feed;
 pub mod mqtt;
 pub mod ndjson;
 pub mod postgres;
@@ -135,6 +136,12 @@ pub const REGISTRY: &[Entry] = &[
         build: ndjson::build,
     },
     Entry {
+        name: "misp_feed",
+        intelmq: "intelmq.bots.outputs.misp.output_feed",
+        description: "a MISP feed directory: an event file per time window, manifest.json, hashes.csv",
+        build: misp_feed::build,
+    },
+    Entry {
         name: "mqtt",
         intelmq: "",
         description: "MQTT 3.1.1 PUBLISH of each event (QoS 1: confirmed by PUBACK), topic templates",
@@ -227,6 +234,7 @@ pub fn destination_param(name: &str) -> Option<&'static str> {
     Some(match name {
         "file" => "file",
         "files" => "dir",
+        "misp_feed" => "output_dir",
         "touch" => "path",
         "sqlite" => "database",
         "postgres" => "dsn",
