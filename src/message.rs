@@ -122,6 +122,18 @@ pub struct Message {
     /// (thousands of `extra.*` keys would make each insert a linear search);
     /// small messages, nearly all, never build it.
     index: OnceCell<Box<KeyIndex>>,
+    /// IntelMQ's `__`-keys other than `__type` (`"__path"` from an unrouted
+    /// sieve path): wire metadata, not fields. Kept as their JSON text, written
+    /// back before `__type`, never validated, never exported by outputs.
+    meta: Vec<(Box<str>, Box<str>)>,
+}
+
+/// Is `k` a wire metadata key (`__` and a plain name, not `__type`)?
+fn is_meta(k: &str) -> bool {
+    k.len() > 2
+        && k.starts_with("__")
+        && k != "__type"
+        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Fields from which [`Message::position`] uses a [`KeyIndex`]: below, a
@@ -354,7 +366,31 @@ impl Message {
             fields,
             verbatim: 0,
             index: OnceCell::new(),
+            meta: Vec::new(),
         }
+    }
+
+    /// A wire metadata value (`"__path"`) as its JSON text.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.meta
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    /// Drop a wire metadata key.
+    pub fn remove_meta(&mut self, key: &str) {
+        self.meta.retain(|(k, _)| &**k != key);
+    }
+
+    /// Keep a metadata key read from the wire (the last of duplicates wins, as
+    /// for fields); the value must be JSON.
+    fn add_meta(&mut self, key: &str, text: &str) -> Result<(), InputError> {
+        serde_json::from_str::<de::IgnoredAny>(text)
+            .map_err(|e| InputError::Json(format!("{key}: {e}")))?;
+        self.remove_meta(key);
+        self.meta.push((key.into(), text.into()));
+        Ok(())
     }
 
     pub fn event() -> Message {
@@ -964,6 +1000,11 @@ impl Message {
                     next_at = None;
                     continue;
                 }
+                if p.key.starts_with("__") && is_meta(p.key) {
+                    next_at = None;
+                    msg.add_meta(p.key, p.text)?;
+                    continue;
+                }
                 let span = (p.start as u32, (p.start + p.text.len()) as u32);
                 let before = msg.fields.len();
                 if p.kind != jsonscan::Kind::Escaped
@@ -1012,6 +1053,10 @@ impl Message {
         let mut msg = Message::new(ty);
         for (k, v) in map {
             if k == "__type" {
+                continue;
+            }
+            if is_meta(&k) {
+                msg.add_meta(&k, &v.to_string())?;
                 continue;
             }
             msg.add_wire(&k, v).map_err(InputError::Field)?;
@@ -1070,6 +1115,14 @@ impl Message {
                 (Some((a, b)), Some(line)) => out.extend_from_slice(&line[a as usize..b as usize]),
                 _ => write_value(out, self.value(f)),
             }
+            out.push(b',');
+        }
+        for (k, v) in &self.meta {
+            // Metadata keys are plain names: nothing to escape.
+            out.push(b'"');
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b"\":");
+            out.extend_from_slice(v.as_bytes());
             out.push(b',');
         }
         out.extend_from_slice(b"\"__type\":\"");
@@ -1374,6 +1427,12 @@ impl<'de, 'l> Visitor<'de> for MessageVisitor<'l> {
         let h = harmonization();
         for (n, (k, raw)) in pending.iter().enumerate() {
             let text = raw.get();
+            if is_meta(&k.0) {
+                if let Err(e) = msg.add_meta(&k.0, text) {
+                    return Ok(Err(e));
+                }
+                continue;
+            }
             let start = text.as_ptr() as usize - base;
             let span = (start as u32, (start + text.len()) as u32);
             let mut hint = Hint::default();

@@ -690,3 +690,65 @@ fn an_output_parameter_it_never_reads_is_named_with_a_suggestion() {
     let o = run(&mut c, EVENT.as_bytes());
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+// 11: `__path` from an unrouted sieve path is wire metadata: the next tools pass
+// it on (an output leaves it out), a later filter replaces it, and imq-filter
+// says at start-up which sieve paths are not routed.
+#[test]
+fn path_metadata_passes_through_the_next_tools() {
+    let d = tempfile::tempdir().unwrap();
+    let sieve = d.path().join("r.sieve");
+    std::fs::write(
+        &sieve,
+        "if classification.type == 'scanner' { path 'abuse' }\n",
+    )
+    .unwrap();
+    let o = run(
+        cmd(FILTER, d.path()).arg("--sieve").arg(&sieve),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(r#"path "abuse" without --path"#),
+        "{}",
+        stderr(&o)
+    );
+    let marked = String::from_utf8(o.stdout).unwrap();
+    assert!(marked.contains(r#""__path":"abuse""#), "{marked}");
+    // Routed: no note.
+    let o = run(
+        cmd(FILTER, d.path())
+            .arg("--sieve")
+            .arg(&sieve)
+            .args(["--path", "abuse=abuse.ndjson"]),
+        format!("{EVENT}\n").as_bytes(),
+    );
+    assert!(!stderr(&o).contains("without --path"), "{}", stderr(&o));
+
+    let o = run(cmd(ENRICH, d.path()).arg("taxonomy"), marked.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let enriched = String::from_utf8(o.stdout).unwrap();
+    assert!(enriched.contains(r#""__path":"abuse""#), "{enriched}");
+    assert!(enriched.contains("classification.taxonomy"), "{enriched}");
+
+    // A later filter's unrouted path replaces the first.
+    let other = d.path().join("o.sieve");
+    std::fs::write(&other, "path 'other'\n").unwrap();
+    let o = run(
+        cmd(FILTER, d.path()).arg("--sieve").arg(&other),
+        enriched.as_bytes(),
+    );
+    let twice = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(twice.matches("__path").count(), 1, "{twice}");
+    assert!(twice.contains(r#""__path":"other""#), "{twice}");
+
+    // Outputs write fields only.
+    let o = run(
+        cmd(env!("CARGO_BIN_EXE_imq-output"), d.path()).args(["file", "out.ndjson"]),
+        twice.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = std::fs::read_to_string(d.path().join("out.ndjson")).unwrap();
+    assert!(!file.contains("__path"), "{file}");
+    assert!(file.contains("192.0.2.1"), "{file}");
+}

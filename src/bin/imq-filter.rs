@@ -135,6 +135,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     stage
         .paths
         .extend(cli.common.routes.iter().map(|(p, _)| p.clone()));
+    // A sieve path without a --path is not lost, but easily missed: its events
+    // go to the default output marked `"__path": NAME`.
+    if let Program::Sieve(s) = &stage.program {
+        let unrouted: Vec<String> = s
+            .path_names()
+            .into_iter()
+            .filter(|p| p != "_default" && !stage.paths.contains(p))
+            .map(|p| format!("{p:?}"))
+            .collect();
+        if !unrouted.is_empty() && !cli.common.quiet {
+            eprintln!(
+                "{TOOL}: note: the sieve sends to path {} without --path NAME=URI: those events \
+                 go to the default output with \"__path\": NAME",
+                unrouted.join(", ")
+            );
+        }
+    }
     let inputs = cli::inputs(&common, &files);
     cli::run_stage(
         TOOL,

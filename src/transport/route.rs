@@ -12,6 +12,64 @@ pub(super) struct Router {
     default: Vec<usize>,
     named: Vec<(String, Vec<usize>)>,
     scratch: Vec<u8>,
+    pairs: Vec<crate::jsonscan::Pair<'static>>,
+}
+
+/// The message without its top-level `"__path"` pair (as it came when it has none).
+fn without_path<'m>(
+    msg: &'m [u8],
+    pairs: &mut Vec<crate::jsonscan::Pair<'static>>,
+) -> std::borrow::Cow<'m, [u8]> {
+    use std::borrow::Cow;
+    // Most messages on an unrouted path have none: a byte search decides.
+    if !msg.windows(9).any(|w| w == b"\"__path\":") {
+        return Cow::Borrowed(msg);
+    }
+    let mut found = Vec::new();
+    let mut scanned: Vec<crate::jsonscan::Pair> = std::mem::take(pairs)
+        .into_iter()
+        .map(|_| unreachable!("kept empty"))
+        .collect();
+    if crate::jsonscan::scan_object(msg, &mut scanned).is_some() {
+        let base = msg.as_ptr() as usize;
+        for p in scanned.iter().filter(|p| p.key == "__path") {
+            // From the key's opening quote to the end of its value.
+            found.push((p.key.as_ptr() as usize - base - 1, p.start + p.text.len()));
+        }
+    }
+    scanned.clear();
+    *pairs = scanned
+        .into_iter()
+        .map(|_| unreachable!("cleared"))
+        .collect();
+    if found.is_empty() {
+        return Cow::Borrowed(msg);
+    }
+    let mut out = Vec::with_capacity(msg.len());
+    let mut at = 0;
+    for (a, b) in found {
+        // The pair and the comma after it, or else the comma before it.
+        let mut end = b;
+        while msg.get(end).is_some_and(u8::is_ascii_whitespace) {
+            end += 1;
+        }
+        if msg.get(end) == Some(&b',') {
+            out.extend_from_slice(&msg[at..a]);
+            at = end + 1;
+        } else {
+            let mut start = a;
+            while start > at && msg[start - 1].is_ascii_whitespace() {
+                start -= 1;
+            }
+            if start > at && msg[start - 1] == b',' {
+                start -= 1;
+            }
+            out.extend_from_slice(&msg[at..start]);
+            at = b;
+        }
+    }
+    out.extend_from_slice(&msg[at..]);
+    Cow::Owned(out)
 }
 
 impl Router {
@@ -21,6 +79,7 @@ impl Router {
             default: Vec::new(),
             named: Vec::new(),
             scratch: Vec::new(),
+            pairs: Vec::new(),
         }
     }
 
@@ -55,8 +114,10 @@ impl Sink for Router {
             }
             return Ok(());
         }
-        // Insert `"__path":NAME` before the closing brace.
+        // Insert `"__path":NAME` before the closing brace, in place of the one
+        // an earlier filter may have set.
         self.scratch.clear();
+        let msg = &*without_path(msg, &mut self.pairs);
         let body = msg.strip_suffix(b"}").unwrap_or(msg);
         self.scratch.extend_from_slice(body);
         if body.len() > 1 {
@@ -76,5 +137,32 @@ impl Sink for Router {
             s.commit()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_path_is_replaced() {
+        let mut p = Vec::new();
+        let cases: [(&[u8], &[u8]); 4] = [
+            (
+                br#"{"a":1,"__path":"x","__type":"Event"}"#,
+                br#"{"a":1,"__type":"Event"}"#,
+            ),
+            (br#"{"a":1,"__path":"x"}"#, br#"{"a":1}"#),
+            (br#"{"__path":"x"}"#, br#"{}"#),
+            (br#"{"a":"\"__path\":1"}"#, br#"{"a":"\"__path\":1"}"#),
+        ];
+        for (i, o) in cases {
+            assert_eq!(
+                &*without_path(i, &mut p),
+                o,
+                "{}",
+                String::from_utf8_lossy(i)
+            );
+        }
     }
 }

@@ -117,6 +117,36 @@ impl Sieve {
         parser::parse(&text).map_err(|e| anyhow::anyhow!("{path}:{e}"))
     }
 
+    /// The path names the rules can send to (`path` actions), in order of
+    /// appearance, each once.
+    pub fn path_names(&self) -> Vec<String> {
+        fn walk(stmts: &[Statement], out: &mut Vec<String>) {
+            for s in stmts {
+                match s {
+                    Statement::Action(Action::Path(p)) => {
+                        for name in p {
+                            if !out.contains(name) {
+                                out.push(name.clone());
+                            }
+                        }
+                    }
+                    Statement::Action(_) => {}
+                    Statement::Branch(arms, other) => {
+                        for (_, body) in arms {
+                            walk(body, out);
+                        }
+                        if let Some(b) = other {
+                            walk(b, out);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.statements, &mut out);
+        out
+    }
+
     /// Run the rules over one event. An empty path list in `Send` means
     /// `_default`.
     pub fn process(&mut self, ev: &mut Message) -> Result<Outcome<'_>, Fail> {
