@@ -17,6 +17,7 @@ mod extract;
 pub mod file;
 pub mod http;
 pub mod state;
+pub mod tcp;
 
 use crate::message::Message;
 use crate::params::{self, Params};
@@ -273,6 +274,13 @@ pub const COLLECTORS: &[Entry] = &[
                  http_verify_cert ssl_client_cert ssl_client_cert_key http_method http_body \
                  http_retry_delay chunk_size chunk_replicate_header",
         build: http::build,
+    },
+    Entry {
+        name: "tcp",
+        modules: &["intelmq.bots.collectors.tcp.collector"],
+        about: "a TCP listener for IntelMQ's tcp output: each length-framed message is a report, answered Ok once committed",
+        params: "ip port max_message_size queue_size",
+        build: tcp::build,
     },
 ];
 
