@@ -11,6 +11,7 @@
 //! ([`Params`]), whether they come from `--intelmq MODULE --params FILE`, from
 //! the feed registry (`--feed`) or from the command line's flags.
 
+pub mod amqp;
 pub mod api;
 pub mod chunk;
 mod extract;
@@ -251,6 +252,15 @@ pub struct Entry {
 }
 
 pub const COLLECTORS: &[Entry] = &[
+    Entry {
+        name: "amqp",
+        modules: &["intelmq.bots.collectors.amqp.collector_amqp"],
+        about: "a RabbitMQ queue: each message a report (or an IntelMQ message), acknowledged once committed; until the queue is drained",
+        params: "connection_host connection_port connection_vhost username password \
+                 connection_attempts use_ssl queue_name expect_intelmq_message follow \
+                 idle_timeout max_message_size",
+        build: amqp::build,
+    },
     Entry {
         name: "api",
         modules: &["intelmq.bots.collectors.api.collector_api"],
