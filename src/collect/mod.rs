@@ -11,12 +11,14 @@
 //! ([`Params`]), whether they come from `--intelmq MODULE --params FILE`, from
 //! the feed registry (`--feed`) or from the command line's flags.
 
+pub mod amqp;
 pub mod api;
 pub mod chunk;
 mod extract;
 pub mod file;
 pub mod http;
 pub mod state;
+pub mod tcp;
 
 use crate::message::Message;
 use crate::params::{self, Params};
@@ -251,6 +253,15 @@ pub struct Entry {
 
 pub const COLLECTORS: &[Entry] = &[
     Entry {
+        name: "amqp",
+        modules: &["intelmq.bots.collectors.amqp.collector_amqp"],
+        about: "a RabbitMQ queue: each message a report (or an IntelMQ message), acknowledged once committed; until the queue is drained",
+        params: "connection_host connection_port connection_vhost username password \
+                 connection_attempts use_ssl queue_name expect_intelmq_message follow \
+                 idle_timeout max_message_size",
+        build: amqp::build,
+    },
+    Entry {
         name: "api",
         modules: &["intelmq.bots.collectors.api.collector_api"],
         about: "an HTTP listener: each POST /intelmq/push body is a report (127.0.0.1 by default)",
@@ -273,6 +284,13 @@ pub const COLLECTORS: &[Entry] = &[
                  http_verify_cert ssl_client_cert ssl_client_cert_key http_method http_body \
                  http_retry_delay chunk_size chunk_replicate_header",
         build: http::build,
+    },
+    Entry {
+        name: "tcp",
+        modules: &["intelmq.bots.collectors.tcp.collector"],
+        about: "a TCP listener for IntelMQ's tcp output: each length-framed message is a report, answered Ok once committed",
+        params: "ip port max_message_size queue_size",
+        build: tcp::build,
     },
 ];
 
