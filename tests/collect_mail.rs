@@ -725,3 +725,34 @@ fn component_help() {
     assert!(h.contains("-p attach_regex="), "{h}");
     assert!(h.contains("-p mail_host="), "{h}");
 }
+
+#[test]
+fn sent_from_and_sent_to_are_search_filters() {
+    let dc = Dovecot::start(false);
+    dc.deliver(&mail_with_attachment("one", "a.csv", "text/csv", b"a\n"));
+    let other = String::from_utf8(mail_with_attachment("two", "b.csv", "text/csv", b"b\n"))
+        .unwrap()
+        .replace("feeds@example.org", "someone@example.net");
+    dc.deliver(other.as_bytes());
+    let base = [
+        "-p",
+        "subject_regex=null",
+        "-p",
+        "attach_regex=csv",
+        "-p",
+        "extract_files=false",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["-p", "sent_from=someone@example.net"]);
+    let r = ok(&collect("mail_attach", &dc, &args));
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0]["extra.email_from"], "someone@example.net");
+    let mut args = base.to_vec();
+    args.extend(["-p", "sent_to=nobody@example.com"]);
+    assert!(ok(&collect("mail_attach", &dc, &args)).is_empty());
+    let mut args = base.to_vec();
+    args.extend(["-p", "sent_to=soc@example.com"]);
+    let r = ok(&collect("mail_attach", &dc, &args));
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0]["extra.file_name"], "a.csv");
+}

@@ -48,9 +48,13 @@ pub(super) struct Mailbox {
 /// A parameter that is still IntelMQ's placeholder (`<host>`) was never set.
 fn placeholder(name: &str, v: Option<String>) -> Result<String> {
     match v {
-        Some(v) if !v.is_empty() && !(v.starts_with('<') && v.ends_with('>')) => Ok(v),
+        Some(v) if !v.is_empty() && !is_placeholder(&v) => Ok(v),
         _ => bail!("parameter {name} is required"),
     }
+}
+
+fn is_placeholder(v: &str) -> bool {
+    v.starts_with('<') && v.ends_with('>')
 }
 
 impl Mailbox {
