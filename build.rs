@@ -43,7 +43,19 @@ fn main() {
             let file = Path::new(dir).join(format!("{module}.rs"));
             let src = std::fs::read_to_string(&file).unwrap_or_default();
             let _ = write!(out, "    ({tool:?}, {name:?}, {:?}, &[", module_doc(&src));
-            for (param, reader, default) in params_read(&src) {
+            // `// help-params: FILE.rs`: the component also reads the
+            // parameters that the shared FILE of its directory reads.
+            let mut all = src.clone();
+            for shared in src
+                .lines()
+                .filter_map(|l| l.strip_prefix("// help-params: "))
+            {
+                let path = Path::new(dir).join(shared.trim());
+                println!("cargo::rerun-if-changed={}", path.display());
+                all.push('\n');
+                all.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+            }
+            for (param, reader, default) in params_read(&all) {
                 let _ = write!(out, "({param:?}, {reader:?}, {default:?}), ");
             }
             out.push_str("]),\n");

@@ -117,7 +117,16 @@ pub fn render(tool: &str, name: &str, intelmq: &str) -> Option<String> {
     let example = match tool {
         "imq-parse" => format!("imq-parse {name}{rest} feed-file > events.ndjson"),
         "imq-enrich" => format!("imq-enrich {name}{rest} < events.ndjson"),
-        "imq-collect" => format!("imq-collect {name}{rest} URL-OR-PATH > reports.ndjson"),
+        "imq-collect" => {
+            // Only http and file take positional arguments; the others (api,
+            // the mail collectors) are all parameters.
+            let arg = match name {
+                "http" => " URL",
+                "file" => " PATH",
+                _ => "",
+            };
+            format!("imq-collect {name}{rest}{arg} > reports.ndjson")
+        }
         _ => format!("imq-output {name}{rest} < events.ndjson"),
     };
     s.push_str(&example);

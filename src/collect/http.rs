@@ -37,7 +37,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// One HTTP feed, ready to fetch.
-struct Feed {
+pub(super) struct Feed {
     /// `http_url` before formatting.
     url: String,
     formatting: Option<Value>,
@@ -99,26 +99,10 @@ fn feed(p: &Params, url: String, client: Client, meta: FeedMeta) -> Result<Feed>
     let method = params::string_or(p, "http_method", "GET")?;
     let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| anyhow::anyhow!("parameter http_method: {method:?}"))?;
-    let user = params::string(p, "http_username")?.filter(|s| !s.is_empty());
-    let pass = params::string(p, "http_password")?.filter(|s| !s.is_empty());
-    // IntelMQ: basic auth only with both; one alone is a warning and no auth.
-    let auth = match (user, pass) {
-        (Some(u), Some(p)) => Some((u, p)),
-        (None, None) => None,
-        _ => {
-            crate::pipeline::eprintln_safe(
-                "imq-collect: only one of http_username and http_password is set: no authentication",
-            );
-            None
-        }
-    };
+    let auth = auth(p)?;
     let extract = extract_files(p)?;
     let chunking = chunking(p, DEFAULT_CHUNK)?;
-    let tries = params::integer(p, "http_timeout_max_tries", 3)?.clamp(1, 100) as u32;
-    let retry_delay = params::number(p, "http_retry_delay", 1.0)?;
-    if !(retry_delay >= 0.0 && retry_delay.is_finite()) {
-        bail!("parameter http_retry_delay: {retry_delay}");
-    }
+    let (tries, retry_delay) = retries(p)?;
     let body = params::string(p, "http_body")?;
     let identity = format!(
         "{method} {url} {body:?} {formatting:?} {extract:?} {chunking:?} {:?} {:?}",
@@ -134,11 +118,58 @@ fn feed(p: &Params, url: String, client: Client, meta: FeedMeta) -> Result<Feed>
         extract,
         chunking,
         tries,
-        retry_delay: Duration::from_secs_f64(retry_delay),
+        retry_delay,
         client,
         meta,
         identity,
     })
+}
+
+/// A GET with the HTTP mixin's parameters only (authentication, retries, the
+/// client), for collectors that fetch URLs found elsewhere (mail_url).
+pub(super) fn getter(p: &Params) -> Result<Feed> {
+    let (tries, retry_delay) = retries(p)?;
+    Ok(Feed {
+        url: String::new(),
+        formatting: None,
+        method: reqwest::Method::GET,
+        body: None,
+        auth: auth(p)?,
+        extract: Extract::ZipOnly,
+        chunking: Chunking::WHOLE,
+        tries,
+        retry_delay,
+        client: client(p)?,
+        meta: FeedMeta::default(),
+        identity: String::new(),
+    })
+}
+
+/// IntelMQ: basic auth only with both `http_username` and `http_password`; one
+/// alone is a warning and no auth.
+fn auth(p: &Params) -> Result<Option<(String, String)>> {
+    let user = params::string(p, "http_username")?.filter(|s| !s.is_empty());
+    let pass = params::string(p, "http_password")?.filter(|s| !s.is_empty());
+    Ok(match (user, pass) {
+        (Some(u), Some(p)) => Some((u, p)),
+        (None, None) => None,
+        _ => {
+            crate::pipeline::eprintln_safe(
+                "imq-collect: only one of http_username and http_password is set: no authentication",
+            );
+            None
+        }
+    })
+}
+
+/// `http_timeout_max_tries` and `http_retry_delay`.
+fn retries(p: &Params) -> Result<(u32, Duration)> {
+    let tries = params::integer(p, "http_timeout_max_tries", 3)?.clamp(1, 100) as u32;
+    let retry_delay = params::number(p, "http_retry_delay", 1.0)?;
+    if !(retry_delay >= 0.0 && retry_delay.is_finite()) {
+        bail!("parameter http_retry_delay: {retry_delay}");
+    }
+    Ok((tries, Duration::from_secs_f64(retry_delay)))
 }
 
 /// `extract_files`: false, true, a list or a comma-separated string of names.
@@ -375,7 +406,7 @@ pub struct HttpCollector {
     count: u64,
 }
 
-enum Fetched {
+pub(super) enum Fetched {
     NotModified,
     Body(Response),
 }
@@ -410,7 +441,11 @@ fn sleep(d: Duration) -> bool {
 
 impl Feed {
     /// One download, retried as the module doc says.
-    fn fetch(&self, url: &str, cond: Option<&Map<String, Value>>) -> Result<Fetched, String> {
+    pub(super) fn fetch(
+        &self,
+        url: &str,
+        cond: Option<&Map<String, Value>>,
+    ) -> Result<Fetched, String> {
         let what = format!("{} {url}", self.method);
         let mut attempt = 1;
         loop {
@@ -476,7 +511,7 @@ impl Feed {
 
 /// The body as sent, decoded from its `Content-Encoding`, counting the bytes
 /// that arrive for the progress bar.
-fn decoded_body(resp: Response, progress: Option<Progress>) -> Box<dyn Read + Send> {
+pub(super) fn decoded_body(resp: Response, progress: Option<Progress>) -> Box<dyn Read + Send> {
     let enc = resp
         .headers()
         .get(reqwest::header::CONTENT_ENCODING)
@@ -498,7 +533,7 @@ fn decoded_body(resp: Response, progress: Option<Progress>) -> Box<dyn Read + Se
 }
 
 /// A progress bar on stderr: bytes, rate, ETA when the size is known.
-struct Progress {
+pub(super) struct Progress {
     label: String,
     total: Option<u64>,
     done: Arc<AtomicU64>,

@@ -17,6 +17,10 @@ pub mod chunk;
 mod extract;
 pub mod file;
 pub mod http;
+mod mail;
+pub mod mail_attach;
+pub mod mail_body;
+pub mod mail_url;
 pub mod state;
 pub mod tcp;
 
@@ -284,6 +288,35 @@ pub const COLLECTORS: &[Entry] = &[
                  http_verify_cert ssl_client_cert ssl_client_cert_key http_method http_body \
                  http_retry_delay chunk_size chunk_replicate_header",
         build: http::build,
+    },
+    Entry {
+        name: "mail_attach",
+        modules: &["intelmq.bots.collectors.mail.collector_mail_attach"],
+        about:
+            "IMAP: the matching attachments of unread mails (unpacked), marked seen once committed",
+        params: "mail_host mail_user mail_password mail_ssl mail_port mail_starttls folder \
+                 subject_regex sent_from sent_to attach_regex extract_files attach_unzip \
+                 allow_empty http_verify_cert ssl_ca_certificate",
+        build: mail_attach::build,
+    },
+    Entry {
+        name: "mail_body",
+        modules: &["intelmq.bots.collectors.mail.collector_mail_body"],
+        about: "IMAP: the plain and HTML bodies of unread mails, marked seen once committed",
+        params: "mail_host mail_user mail_password mail_ssl mail_port mail_starttls folder \
+                 subject_regex sent_from sent_to content_types http_verify_cert ssl_ca_certificate",
+        build: mail_body::build,
+    },
+    Entry {
+        name: "mail_url",
+        modules: &["intelmq.bots.collectors.mail.collector_mail_url"],
+        about:
+            "IMAP: the URL in each unread mail's text body, downloaded; marked seen once committed",
+        params: "mail_host mail_user mail_password mail_ssl mail_port mail_starttls folder \
+                 subject_regex sent_from sent_to url_regex chunk_size chunk_replicate_header \
+                 http_username http_password http_header http_proxy https_proxy http_timeout_sec \
+                 http_timeout_max_tries http_verify_cert ssl_client_cert error_procedure",
+        build: mail_url::build,
     },
     Entry {
         name: "tcp",

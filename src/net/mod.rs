@@ -9,6 +9,7 @@
 pub mod amqp;
 pub mod cache;
 pub mod dns;
+pub mod imap;
 pub mod mqtt;
 pub mod stomp;
 
