@@ -117,7 +117,11 @@ pub fn render(tool: &str, name: &str, intelmq: &str) -> Option<String> {
     let example = match tool {
         "imq-parse" => format!("imq-parse {name}{rest} feed-file > events.ndjson"),
         "imq-enrich" => format!("imq-enrich {name}{rest} < events.ndjson"),
-        "imq-collect" => format!("imq-collect {name}{rest} URL-OR-PATH > reports.ndjson"),
+        // Only these collectors take URLs or paths as arguments.
+        "imq-collect" if matches!(name, "http" | "file") => {
+            format!("imq-collect {name}{rest} URL-OR-PATH > reports.ndjson")
+        }
+        "imq-collect" => format!("imq-collect {name}{rest} > reports.ndjson"),
         _ => format!("imq-output {name}{rest} < events.ndjson"),
     };
     s.push_str(&example);

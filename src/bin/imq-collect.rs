@@ -18,7 +18,7 @@ const TOOL: &str = "imq-collect";
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
-    /// Collector (see --list): api, file, http
+    /// Collector (see --list): api, file, http, shadowserver
     #[arg(value_name = "COLLECTOR", required_unless_present_any = ["generate", "feed", "intelmq", "list", "list_feeds"])]
     collector: Option<String>,
 

@@ -16,6 +16,7 @@ pub mod chunk;
 mod extract;
 pub mod file;
 pub mod http;
+pub mod shadowserver;
 pub mod state;
 
 use crate::message::Message;
@@ -273,6 +274,16 @@ pub const COLLECTORS: &[Entry] = &[
                  http_verify_cert ssl_client_cert ssl_client_cert_key http_method http_body \
                  http_retry_delay chunk_size chunk_replicate_header",
         build: http::build,
+    },
+    Entry {
+        name: "shadowserver",
+        modules: &["intelmq.bots.collectors.shadowserver.collector_reports_api"],
+        about: "the Shadowserver Reports API: the new reports of the last days, signed requests",
+        params: "api_key secret reports types country days api_url download_url redis_cache_ttl \
+                 http_header http_proxy https_proxy http_timeout_sec http_timeout_max_tries \
+                 http_verify_cert ssl_client_cert ssl_client_cert_key http_retry_delay \
+                 chunk_size chunk_replicate_header",
+        build: shadowserver::build,
     },
 ];
 
