@@ -118,7 +118,7 @@ pub fn render(tool: &str, name: &str, intelmq: &str) -> Option<String> {
         "imq-parse" => format!("imq-parse {name}{rest} feed-file > events.ndjson"),
         "imq-enrich" => format!("imq-enrich {name}{rest} < events.ndjson"),
         // Only these collectors take URLs or paths as arguments.
-        "imq-collect" if matches!(name, "http" | "file") => {
+        "imq-collect" if matches!(name, "http" | "http_stream" | "file") => {
             format!("imq-collect {name}{rest} URL-OR-PATH > reports.ndjson")
         }
         "imq-collect" => format!("imq-collect {name}{rest} > reports.ndjson"),

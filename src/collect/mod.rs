@@ -16,6 +16,7 @@ pub mod chunk;
 mod extract;
 pub mod file;
 pub mod http;
+pub mod http_stream;
 pub mod shadowserver;
 pub mod state;
 
@@ -274,6 +275,15 @@ pub const COLLECTORS: &[Entry] = &[
                  http_verify_cert ssl_client_cert ssl_client_cert_key http_method http_body \
                  http_retry_delay chunk_size chunk_replicate_header",
         build: http::build,
+    },
+    Entry {
+        name: "http_stream",
+        modules: &["intelmq.bots.collectors.http.collector_http_stream"],
+        about: "a long-lived HTTP response: one report per line, reconnecting until stopped",
+        params: "http_url strip_lines stop_at_end error_max_retries http_username http_password \
+                 http_header http_proxy https_proxy http_timeout_sec http_verify_cert \
+                 ssl_client_cert ssl_client_cert_key http_retry_delay",
+        build: http_stream::build,
     },
     Entry {
         name: "shadowserver",
