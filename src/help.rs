@@ -117,16 +117,11 @@ pub fn render(tool: &str, name: &str, intelmq: &str) -> Option<String> {
     let example = match tool {
         "imq-parse" => format!("imq-parse {name}{rest} feed-file > events.ndjson"),
         "imq-enrich" => format!("imq-enrich {name}{rest} < events.ndjson"),
-        "imq-collect" => {
-            // Only http and file take positional arguments; the others (api,
-            // the mail collectors) are all parameters.
-            let arg = match name {
-                "http" => " URL",
-                "file" => " PATH",
-                _ => "",
-            };
-            format!("imq-collect {name}{rest}{arg} > reports.ndjson")
+        // Only these collectors take URLs or paths as arguments.
+        "imq-collect" if matches!(name, "http" | "http_stream" | "file") => {
+            format!("imq-collect {name}{rest} URL-OR-PATH > reports.ndjson")
         }
+        "imq-collect" => format!("imq-collect {name}{rest} > reports.ndjson"),
         _ => format!("imq-output {name}{rest} < events.ndjson"),
     };
     s.push_str(&example);

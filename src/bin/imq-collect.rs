@@ -18,7 +18,8 @@ const TOOL: &str = "imq-collect";
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version = imq::cli::VERSION, max_term_width = 100, after_long_help = EXAMPLES)]
 struct Cli {
-    /// Collector (see --list): amqp, api, file, http, mail_attach, mail_body, mail_url, tcp
+    /// Collector (see --list): amqp, api, file, http, http_stream, mail_attach, mail_body,
+    /// mail_url, shadowserver, tcp
     #[arg(value_name = "COLLECTOR", required_unless_present_any = ["generate", "feed", "intelmq", "list", "list_feeds"])]
     collector: Option<String>,
 
@@ -390,11 +391,11 @@ fn list() -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     for e in collect::COLLECTORS {
-        writeln!(out, "{:<8} {}", e.name, e.about)?;
-        writeln!(out, "         IntelMQ: {}", e.modules.join(", "))?;
+        writeln!(out, "{:<12} {}", e.name, e.about)?;
+        writeln!(out, "             IntelMQ: {}", e.modules.join(", "))?;
         writeln!(
             out,
-            "         parameters: {}",
+            "             parameters: {}",
             e.params.split_whitespace().collect::<Vec<_>>().join(" ")
         )?;
     }

@@ -46,8 +46,7 @@ pub(super) struct Feed {
     auth: Option<(String, String)>,
     extract: Extract,
     chunking: Chunking,
-    tries: u32,
-    retry_delay: Duration,
+    retries: Retries,
     client: Client,
     meta: FeedMeta,
     /// What the state file is keyed by.
@@ -102,7 +101,7 @@ fn feed(p: &Params, url: String, client: Client, meta: FeedMeta) -> Result<Feed>
     let auth = auth(p)?;
     let extract = extract_files(p)?;
     let chunking = chunking(p, DEFAULT_CHUNK)?;
-    let (tries, retry_delay) = retries(p)?;
+    let retries = Retries::from_params(p)?;
     let body = params::string(p, "http_body")?;
     let identity = format!(
         "{method} {url} {body:?} {formatting:?} {extract:?} {chunking:?} {:?} {:?}",
@@ -117,8 +116,7 @@ fn feed(p: &Params, url: String, client: Client, meta: FeedMeta) -> Result<Feed>
         auth,
         extract,
         chunking,
-        tries,
-        retry_delay,
+        retries,
         client,
         meta,
         identity,
@@ -128,7 +126,6 @@ fn feed(p: &Params, url: String, client: Client, meta: FeedMeta) -> Result<Feed>
 /// A GET with the HTTP mixin's parameters only (authentication, retries, the
 /// client), for collectors that fetch URLs found elsewhere (mail_url).
 pub(super) fn getter(p: &Params) -> Result<Feed> {
-    let (tries, retry_delay) = retries(p)?;
     Ok(Feed {
         url: String::new(),
         formatting: None,
@@ -137,8 +134,7 @@ pub(super) fn getter(p: &Params) -> Result<Feed> {
         auth: auth(p)?,
         extract: Extract::ZipOnly,
         chunking: Chunking::WHOLE,
-        tries,
-        retry_delay,
+        retries: Retries::from_params(p)?,
         client: client(p)?,
         meta: FeedMeta::default(),
         identity: String::new(),
@@ -160,16 +156,6 @@ fn auth(p: &Params) -> Result<Option<(String, String)>> {
             None
         }
     })
-}
-
-/// `http_timeout_max_tries` and `http_retry_delay`.
-fn retries(p: &Params) -> Result<(u32, Duration)> {
-    let tries = params::integer(p, "http_timeout_max_tries", 3)?.clamp(1, 100) as u32;
-    let retry_delay = params::number(p, "http_retry_delay", 1.0)?;
-    if !(retry_delay >= 0.0 && retry_delay.is_finite()) {
-        bail!("parameter http_retry_delay: {retry_delay}");
-    }
-    Ok((tries, Duration::from_secs_f64(retry_delay)))
 }
 
 /// `extract_files`: false, true, a list or a comma-separated string of names.
@@ -427,8 +413,8 @@ fn retry_after(resp: &Response) -> Option<Duration> {
     Some(Duration::from_millis(secs.max(0) as u64))
 }
 
-/// Sleep, waking up for a stop request.
-fn sleep(d: Duration) -> bool {
+/// Sleep, waking up for a stop request; false when stopped.
+pub(super) fn sleep(d: Duration) -> bool {
     let end = Instant::now() + d;
     while Instant::now() < end {
         if signal::stop_requested() {
@@ -439,6 +425,77 @@ fn sleep(d: Duration) -> bool {
     true
 }
 
+/// How requests are retried (`http_timeout_max_tries`, `http_retry_delay`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Retries {
+    pub tries: u32,
+    /// The first wait; it doubles at each attempt, up to a minute.
+    pub delay: Duration,
+}
+
+impl Retries {
+    pub(super) fn from_params(p: &Params) -> Result<Retries> {
+        let tries = params::integer(p, "http_timeout_max_tries", 3)?.clamp(1, 100) as u32;
+        let delay = params::number(p, "http_retry_delay", 1.0)?;
+        if !(delay >= 0.0 && delay.is_finite()) {
+            bail!("parameter http_retry_delay: {delay}");
+        }
+        Ok(Retries {
+            tries,
+            delay: Duration::from_secs_f64(delay),
+        })
+    }
+}
+
+/// Send the request `make` builds, retried as the module doc says: the
+/// response of the first attempt that ends in a status that is not retried
+/// (any status but 5xx and 429, which the caller checks), or why there is none.
+/// `what` (method and URL) starts the messages.
+pub(super) fn send(
+    what: &str,
+    retries: Retries,
+    make: impl Fn() -> reqwest::blocking::RequestBuilder,
+) -> Result<Response, String> {
+    let mut attempt = 1;
+    loop {
+        let (why, wait) = match make().send() {
+            Err(e) => (crate::net::error_chain(&e), None),
+            Ok(resp) => {
+                let s = resp.status().as_u16();
+                if s != 429 && !(500..600).contains(&s) {
+                    return Ok(resp);
+                }
+                let why = format!("HTTP response status code was {s}.");
+                match retry_after(&resp) {
+                    Some(w) if w > MAX_RETRY_AFTER => {
+                        return Err(format!(
+                            "{what}: {why} Retry-After {} s is more than {} s: not waiting",
+                            w.as_secs(),
+                            MAX_RETRY_AFTER.as_secs()
+                        ))
+                    }
+                    w => (why, w),
+                }
+            }
+        };
+        if attempt >= retries.tries {
+            let n = retries.tries;
+            return Err(format!(
+                "{what}: {why} (after {n} attempt{})",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        let backoff = retries
+            .delay
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(MAX_BACKOFF);
+        if !sleep(wait.unwrap_or(backoff)) {
+            return Err(format!("{what}: {why} (stopped while waiting to retry)"));
+        }
+        attempt += 1;
+    }
+}
+
 impl Feed {
     /// One download, retried as the module doc says.
     pub(super) fn fetch(
@@ -447,8 +504,7 @@ impl Feed {
         cond: Option<&Map<String, Value>>,
     ) -> Result<Fetched, String> {
         let what = format!("{} {url}", self.method);
-        let mut attempt = 1;
-        loop {
+        let resp = send(&what, self.retries, || {
             let mut req = self.client.request(self.method.clone(), url);
             if let Some((u, p)) = &self.auth {
                 req = req.basic_auth(u, Some(p));
@@ -464,48 +520,16 @@ impl Feed {
                     req = req.header(reqwest::header::IF_MODIFIED_SINCE, l);
                 }
             }
-            let (why, wait) = match req.send() {
-                Err(e) => (crate::net::error_chain(&e), None),
-                Ok(resp) => {
-                    let s = resp.status().as_u16();
-                    if s == 304 && cond.is_some() {
-                        return Ok(Fetched::NotModified);
-                    }
-                    if (200..300).contains(&s) {
-                        return Ok(Fetched::Body(resp));
-                    }
-                    let why = format!("HTTP response status code was {s}.");
-                    if s != 429 && !(500..600).contains(&s) {
-                        return Err(format!("{what}: {why}"));
-                    }
-                    match retry_after(&resp) {
-                        Some(w) if w > MAX_RETRY_AFTER => {
-                            return Err(format!(
-                                "{what}: {why} Retry-After {} s is more than {} s: not waiting",
-                                w.as_secs(),
-                                MAX_RETRY_AFTER.as_secs()
-                            ))
-                        }
-                        w => (why, w),
-                    }
-                }
-            };
-            if attempt >= self.tries {
-                let n = self.tries;
-                return Err(format!(
-                    "{what}: {why} (after {n} attempt{})",
-                    if n == 1 { "" } else { "s" }
-                ));
-            }
-            let backoff = self
-                .retry_delay
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(MAX_BACKOFF);
-            if !sleep(wait.unwrap_or(backoff)) {
-                return Err(format!("{what}: {why} (stopped while waiting to retry)"));
-            }
-            attempt += 1;
+            req
+        })?;
+        let s = resp.status().as_u16();
+        if s == 304 && cond.is_some() {
+            return Ok(Fetched::NotModified);
         }
+        if (200..300).contains(&s) {
+            return Ok(Fetched::Body(resp));
+        }
+        Err(format!("{what}: HTTP response status code was {s}."))
     }
 }
 
@@ -542,6 +566,16 @@ pub(super) struct Progress {
 }
 
 impl Progress {
+    pub(super) fn new(label: String, total: Option<u64>) -> Progress {
+        Progress {
+            label,
+            total,
+            done: Arc::new(AtomicU64::new(0)),
+            start: Instant::now(),
+            last: Instant::now(),
+        }
+    }
+
     fn show(&mut self, end: bool) {
         let now = Instant::now();
         if !end && now.duration_since(self.last) < Duration::from_millis(200) {
@@ -639,13 +673,10 @@ impl HttpCollector {
             let keep = st.len() > 1;
             save = Some((path, keep.then_some(st)));
         }
-        let progress = self.ctx.progress.then(|| Progress {
-            label: label.clone(),
-            total: resp.content_length(),
-            done: Arc::new(AtomicU64::new(0)),
-            start: Instant::now(),
-            last: Instant::now(),
-        });
+        let progress = self
+            .ctx
+            .progress
+            .then(|| Progress::new(label.clone(), resp.content_length()));
         let body = decoded_body(resp, progress);
         self.input = crate::transport::mask(&url);
         let pieces = match extract::open(body, &feed.extract) {

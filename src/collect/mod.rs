@@ -17,10 +17,12 @@ pub mod chunk;
 mod extract;
 pub mod file;
 pub mod http;
+pub mod http_stream;
 mod mail;
 pub mod mail_attach;
 pub mod mail_body;
 pub mod mail_url;
+pub mod shadowserver;
 pub mod state;
 pub mod tcp;
 
@@ -290,6 +292,15 @@ pub const COLLECTORS: &[Entry] = &[
         build: http::build,
     },
     Entry {
+        name: "http_stream",
+        modules: &["intelmq.bots.collectors.http.collector_http_stream"],
+        about: "a long-lived HTTP response: one report per line, reconnecting until stopped",
+        params: "http_url strip_lines stop_at_end error_max_retries http_username http_password \
+                 http_header http_proxy https_proxy http_timeout_sec http_verify_cert \
+                 ssl_client_cert ssl_client_cert_key http_retry_delay",
+        build: http_stream::build,
+    },
+    Entry {
         name: "mail_attach",
         modules: &["intelmq.bots.collectors.mail.collector_mail_attach"],
         about:
@@ -317,6 +328,16 @@ pub const COLLECTORS: &[Entry] = &[
                  http_username http_password http_header http_proxy https_proxy http_timeout_sec \
                  http_timeout_max_tries http_verify_cert ssl_client_cert error_procedure",
         build: mail_url::build,
+    },
+    Entry {
+        name: "shadowserver",
+        modules: &["intelmq.bots.collectors.shadowserver.collector_reports_api"],
+        about: "the Shadowserver Reports API: the new reports of the last days, signed requests",
+        params: "api_key secret reports types country days api_url download_url redis_cache_ttl \
+                 http_header http_proxy https_proxy http_timeout_sec http_timeout_max_tries \
+                 http_verify_cert ssl_client_cert ssl_client_cert_key http_retry_delay \
+                 chunk_size chunk_replicate_header",
+        build: shadowserver::build,
     },
     Entry {
         name: "tcp",
