@@ -684,6 +684,16 @@ fn an_output_parameter_it_never_reads_is_named_with_a_suggestion() {
         err.contains(r#""hierarchical_outptu" (did you mean parameter "hierarchical_output"?)"#),
         "{err}"
     );
+    // IntelMQ's sql output on an engine imq does not write says which it does.
+    let mut c = cmd(env!("CARGO_BIN_EXE_imq-output"), d.path());
+    c.args(["sql", "-p", "engine=mysql"]);
+    let o = run(&mut c, EVENT.as_bytes());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("mysql and mssql are not supported"),
+        "{}",
+        stderr(&o)
+    );
     // Parameters it reads are not named.
     let mut c = cmd(env!("CARGO_BIN_EXE_imq-output"), d.path());
     c.args(["file", "out.ndjson", "-p", "hierarchical_output=true"]);

@@ -107,8 +107,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         params.insert("init".into(), true.into());
     }
     // IntelMQ's sql module is sqlite or postgres by its engine.
-    let entry = output::find_for(kind, &params)
-        .ok_or_else(|| anyhow::anyhow!("unknown output {kind:?} (imq-output --list shows them)"))?;
+    let entry = output::find_for(kind, &params).ok_or_else(|| {
+        if kind == "sql" || kind == "intelmq.bots.outputs.sql.output" {
+            let engine = params
+                .map_get("engine")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            anyhow::anyhow!(
+                "IntelMQ's sql output with engine {engine:?}: imq writes engine \"postgresql\" \
+                 (imq-output postgres) and \"sqlite\" (imq-output sqlite); mysql and mssql are \
+                 not supported"
+            )
+        } else {
+            anyhow::anyhow!("unknown output {kind:?} (imq-output --list shows them)")
+        }
+    })?;
     // `imq-output sqlite events.db`: the first positional is the destination.
     // -o is -t's other name here (every other tool writes its output with -o);
     // both naming different places is a mistake, not a choice to make silently.
