@@ -23,7 +23,7 @@ _imq__collect() {
 
     case "${cmd}" in
         imq__collect)
-            opts="-p -X -H -k -i -o -q -h -V --list --list-feeds --feed --intelmq --params --param --feed-name --feed-provider --feed-url --feed-accuracy --feed-code --method --data --header --user --bearer --proxy --timeout --tries --insecure --ca-cert --client-cert --client-key --url-formatting --extract --chunk-size --no-replicate-header --postfix --delete --move-to --state-dir --every --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-p -X -H -k -i -o -q -h -V --list --list-feeds --feed --intelmq --params --param --feed-name --feed-provider --feed-url --feed-accuracy --feed-code --method --data --header --user --bearer --proxy --timeout --tries --insecure --ca-cert --client-cert --client-key --url-formatting --extract --chunk-size --no-replicate-header --postfix --delete --move-to --state-dir --every --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version amqp api file http http_stream mail_attach mail_body mail_url shadowserver tcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -23,7 +23,7 @@ _imq__enrich() {
 
     case "${cmd}" in
         imq__enrich)
-            opts="-i -o -q -h -V --intelmq --params --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-i -o -q -h -V --intelmq --params --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version abusix aggregate asn csv_converter cymru_whois deduplicator do_portal domain_suffix domain_valid fake field_reducer format_field generic_db_lookup geohash geoip gethostbyname http_content http_status idea jinja modify national_cert_contact_certat rdap recordedfuture_iprisk remove_affix reverse_dns rfc1918 ripe taxonomy threshold tor_nodes truncate_by_delimiter trusted_introducer_lookup tuency url url2fqdn uwhoisd wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

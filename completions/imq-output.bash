@@ -23,7 +23,7 @@ _imq__output() {
 
     case "${cmd}" in
         imq__output)
-            opts="-p -t -f -i -o -q -h -V --intelmq --params --param --init --bot-id --target --fields --no-header --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-p -t -f -i -o -q -h -V --intelmq --params --param --init --bot-id --target --fields --no-header --list --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version amqptopic blackhole blocklist bro_file csv elasticsearch file files json misp_feed mqtt postgres redis restapi rpz_file smtp smtp_batch splunk sqlite stomp tcp templated_smtp touch udp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

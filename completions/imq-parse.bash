@@ -23,7 +23,7 @@ _imq__parse() {
 
     case "${cmd}" in
         imq__parse)
-            opts="-p -i -o -q -h -V --intelmq --params --param --set --raw --feed --paths --list --list-feeds --shadowserver-schema-update --shadowserver-schema-import --sha256 --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version"
+            opts="-p -i -o -q -h -V --intelmq --params --param --set --raw --feed --paths --list --list-feeds --shadowserver-schema-update --shadowserver-schema-import --sha256 --input --output --path --stats --stats-format --harmonization --dump --strict --line-buffered --max-line-bytes --from-dump --quiet --verbose --generate --help --version abusech-feodotracker alienvault alienvault-otx anubisnetworks bambenek blocklistde blueliv-crimeserver calidog-certstream cert-eu-csv ci-army cleanmx cymru-cap-program cymru-full-bogons cznic-haas cznic-proki danger-rulez dataplane dshield-asn dshield-block dyn eset fireeye fraunhofer-dga generic-csv github-feed hibp-callback html-table ioc-extractor json key-value malwarepatrol-dansguardian malwareurl mcafee-atd microsoft-bingmurls microsoft-ctip misp n6-stomp openphish openphish-commercial phishtank shadowserver shadowserver-json shodan spamhaus-cert spamhaus-drop surbl threatminer turris vxvault zoneh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

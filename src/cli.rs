@@ -133,6 +133,22 @@ pub fn generate<C: CommandFactory>(common: &CommonArgs, name: &str) -> io::Resul
     let shell: clap_complete::Shell = what.parse().map_err(|_| {
         io::Error::new(io::ErrorKind::InvalidInput, format!("unknown shell {what}"))
     })?;
+    // Completions offer the component names (parsers, experts, ...) for the first
+    // positional; only here, as parsing keeps its own "did you mean" errors.
+    let components = crate::help::components(name);
+    let first = cmd.get_positionals().next().map(|a| a.get_id().clone());
+    if let Some(id) = first {
+        if !components.is_empty() {
+            // In place: moving the argument would renumber the positionals.
+            cmd = cmd.mut_args(|a| {
+                if *a.get_id() == id {
+                    a.value_parser(clap::builder::PossibleValuesParser::new(components.clone()))
+                } else {
+                    a
+                }
+            });
+        }
+    }
     clap_complete::generate(shell, &mut cmd, name, &mut out);
     Ok(true)
 }
