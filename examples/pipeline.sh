@@ -11,14 +11,15 @@ DB=${IMQ_DB:-examples/feodo.db}
 rm -f "$DB" "$DB-wal" "$DB-shm"
 "$B/imq-collect" file examples/feodo.json --feed-name "Feodo Tracker" --feed-provider abuse.ch \
   | "$B/imq-parse" abusech-feodotracker \
-  | "$B/imq-enrich" taxonomy \
+  | "$B/imq-enrich" taxonomy geoip --database examples/geoip/City.mmdb \
+      asn --database examples/geoip/ASN.mmdb \
   | "$B/imq-filter" 'classification.taxonomy == "malicious-code"' \
   | "$B/imq-output" sqlite "$DB"
 # A query of the table (python3's sqlite3 module; `sqlite3 "$DB"` works the same).
 python3 - "$DB" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-cols = ["time.source", "source.ip", "source.port", "malware.name", "classification.taxonomy", "feed.name"]
+cols = ["time.source", "source.ip", "source.port", "source.network", "malware.name", "classification.taxonomy", "feed.name"]
 print(",".join(cols))
 for row in db.execute("SELECT " + ", ".join(f'"{c}"' for c in cols) + " FROM events ORDER BY id"):
     print(",".join(str(v) for v in row))

@@ -2,6 +2,8 @@
 //! below: City-, Country- and ASN-shaped `.mmdb` files with only documentation
 //! address ranges, and a fixed build time so the bytes are the same on every run.
 //! `IMQ_REGEN_GEOIP=1 cargo test --test geoip_data` rewrites the committed files.
+//! The same builds the example databases under examples/geoip/ ([`examples`]):
+//! the addresses of the shipped samples with the country and AS their feed gives.
 
 use ipnet::IpNet;
 use mmdb_writer::{Value, Writer};
@@ -10,9 +12,13 @@ use std::time::{Duration, SystemTime};
 /// 2024-01-01T00:00:00Z.
 const BUILD_EPOCH: u64 = 1_704_067_200;
 
-fn writer(ty: &str) -> Writer {
+const TEST_DATA: &str = "imq test data (documentation ranges only)";
+const EXAMPLE_DATA: &str =
+    "imq example data: the addresses of examples/feodo.json with the country and AS the feed gives";
+
+fn writer(ty: &str, description: &str) -> Writer {
     Writer::builder(ty)
-        .description(&[("en", "imq test data (documentation ranges only)")])
+        .description(&[("en", description)])
         .build_epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(BUILD_EPOCH))
         .build()
 }
@@ -72,8 +78,12 @@ const CITIES: &[CityRow] = &[
 ];
 
 pub fn city() -> Vec<u8> {
-    let mut w = writer("GeoLite2-City");
-    for (n, cc, reg, city, loc) in CITIES {
+    city_db(CITIES, TEST_DATA)
+}
+
+fn city_db(rows: &[CityRow], description: &str) -> Vec<u8> {
+    let mut w = writer("GeoLite2-City", description);
+    for (n, cc, reg, city, loc) in rows {
         let mut rec: Vec<(&str, Value)> = Vec::new();
         if let Some((iso, name)) = cc {
             rec.push(("country", country(iso, name)));
@@ -100,7 +110,7 @@ pub fn city() -> Vec<u8> {
 }
 
 pub fn country_db() -> Vec<u8> {
-    let mut w = writer("GeoLite2-Country");
+    let mut w = writer("GeoLite2-Country", TEST_DATA);
     for (n, cc, reg, _, _) in CITIES {
         let mut rec: Vec<(&str, Value)> = Vec::new();
         if let Some((iso, name)) = cc {
@@ -124,8 +134,12 @@ pub const ASNS: &[(&str, u32, &str)] = &[
 ];
 
 pub fn asn() -> Vec<u8> {
-    let mut w = writer("GeoLite2-ASN");
-    for (n, asn, org) in ASNS {
+    asn_db(ASNS, TEST_DATA)
+}
+
+fn asn_db(rows: &[(&str, u32, &str)], description: &str) -> Vec<u8> {
+    let mut w = writer("GeoLite2-ASN", description);
+    for (n, asn, org) in rows {
         let rec = Value::map([
             ("autonomous_system_number", Value::from(*asn)),
             ("autonomous_system_organization", Value::from(*org)),
@@ -151,5 +165,53 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         ("Country.mmdb", country_db()),
         ("ASN.mmdb", asn()),
         ("ipasn.dat", ipasn().into_bytes()),
+    ]
+}
+
+/// The hosts of examples/feodo.json as the feed describes them.
+const EXAMPLE_CITIES: &[CityRow] = &[
+    (
+        "1.234.21.73/32",
+        Some(("KR", "South Korea")),
+        Some(("KR", "South Korea")),
+        None,
+        None,
+    ),
+    (
+        "37.187.115.122/32",
+        Some(("FR", "France")),
+        Some(("FR", "France")),
+        None,
+        None,
+    ),
+    (
+        "51.178.161.32/32",
+        Some(("FR", "France")),
+        Some(("FR", "France")),
+        None,
+        None,
+    ),
+    (
+        "142.44.247.57/32",
+        Some(("CA", "Canada")),
+        Some(("FR", "France")),
+        None,
+        None,
+    ),
+];
+
+const EXAMPLE_ASNS: &[(&str, u32, &str)] = &[
+    ("1.234.21.73/32", 9318, "SK Broadband Co Ltd"),
+    ("37.187.115.122/32", 16276, "OVH SAS"),
+    ("51.178.161.32/32", 16276, "OVH SAS"),
+    ("142.44.247.57/32", 16276, "OVH SAS"),
+];
+
+/// Every example database with its name under examples/geoip/.
+#[allow(dead_code)]
+pub fn examples() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("City.mmdb", city_db(EXAMPLE_CITIES, EXAMPLE_DATA)),
+        ("ASN.mmdb", asn_db(EXAMPLE_ASNS, EXAMPLE_DATA)),
     ]
 }
