@@ -5,6 +5,7 @@
 //! second consumer on the same queue and the loss of its connections.
 mod common;
 
+use common::rabbit::close_connections_of;
 use common::run::{cmd, run};
 use imq::net::amqp::{Conn, Event, Opts, Wait};
 use std::collections::HashMap;
@@ -348,31 +349,6 @@ fn bad_uri_and_unreachable_broker_fail_with_masked_credentials() {
         assert!(err.contains(want), "{input}: {err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
-}
-
-/// Have the broker close every connection of process `pid` (as a broker restart
-/// or a network failure would); how many it closed.
-fn close_connections_of(pid: u32) -> usize {
-    let out = std::process::Command::new("rabbitmqctl")
-        .args(["list_connections", "-q", "pid", "client_properties"])
-        .output()
-        .expect("rabbitmqctl");
-    let want = format!(r#"{{"connection_name","imq {pid}"}}"#);
-    let mut n = 0;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some((conn, props)) = line.split_once('\t') {
-            if props.contains(&want) {
-                let ok = std::process::Command::new("rabbitmqctl")
-                    .args(["close_connection", conn, "test: connection lost"])
-                    .output()
-                    .unwrap()
-                    .status
-                    .success();
-                n += ok as usize;
-            }
-        }
-    }
-    n
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! reopened and nothing is lost; an unreachable broker ends the run with exit 2.
 mod common;
 
+use common::rabbit::close_connections_of;
 use common::run::{cmd, run};
 use imq::net::amqp::{Conn, Event, Opts, Wait};
 use serde_json::Value;
@@ -221,29 +222,6 @@ fn unroutable_events_go_to_the_dump_and_the_rest_is_delivered() {
     let got = drain(&q, 150);
     assert_eq!(got.len(), 150);
     assert!(got[0].contains(r#""raw": "eA==""#), "{}", got[0]);
-}
-
-/// Close every connection of process `pid` from the broker's side.
-fn close_connections_of(pid: u32) -> usize {
-    let out = std::process::Command::new("rabbitmqctl")
-        .args(["list_connections", "-q", "pid", "client_properties"])
-        .output()
-        .expect("rabbitmqctl");
-    let want = format!(r#"{{"connection_name","imq {pid}"}}"#);
-    let mut n = 0;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some((conn, props)) = line.split_once('\t') {
-            if props.contains(&want) {
-                n += std::process::Command::new("rabbitmqctl")
-                    .args(["close_connection", conn, "test: connection lost"])
-                    .output()
-                    .unwrap()
-                    .status
-                    .success() as usize;
-            }
-        }
-    }
-    n
 }
 
 #[test]
