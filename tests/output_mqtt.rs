@@ -135,7 +135,23 @@ struct Broker {
 
 impl Broker {
     fn new(dir: &Path) -> Broker {
-        let port = spare_port();
+        // Another test may take the spare port before mosquitto binds it: then
+        // mosquitto exits, and a new port is tried.
+        for _ in 0..5 {
+            let mut b = Broker::on(dir, spare_port());
+            std::thread::sleep(Duration::from_millis(200));
+            let alive = b
+                .child
+                .as_mut()
+                .is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+            if alive {
+                return b;
+            }
+        }
+        panic!("mosquitto did not stay up on any spare port");
+    }
+
+    fn on(dir: &Path, port: u16) -> Broker {
         let conf = dir.join("mosquitto.conf");
         let mut c = format!(
             "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
@@ -309,12 +325,19 @@ fn mqtt_broker_restarted_mid_run_no_event_lost() {
     let port = broker.port;
     // A persistent session: the broker keeps the messages for it across the
     // restart, so what it acknowledged before and after can all be read at the end.
-    let status = Command::new("mosquitto_sub")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-t", "t/#", "-q", "1", "-c", "-i", "imq-durable", "-E"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let subscribed = (0..5).any(|_| {
+        let ok = Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-t", "t/#", "-q", "1", "-c", "-i", "imq-durable", "-E"])
+            .status()
+            .unwrap()
+            .success();
+        if !ok {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        ok
+    });
+    assert!(subscribed, "mosquitto_sub could not subscribe");
     let mut c = cmd(BIN, d.path());
     c.args(["mqtt", "-p", &format!("port={port}"), "-p", "topic=t/ev"])
         .args(["-p", "retry_seconds=30", "-p", "batch_size=100"])
