@@ -16,7 +16,7 @@
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 const FRAME_METHOD: u8 = 1;
@@ -221,18 +221,7 @@ fn intelmq_queue_args(w: &mut Vec<u8>) {
 impl Conn {
     /// Connect, log in, open the virtual host and channel 1.
     pub fn open(o: &Opts) -> io::Result<Conn> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        let mut sock = None;
-        for a in (o.host.as_str(), o.port).to_socket_addrs()? {
-            match TcpStream::connect_timeout(&a, o.connect_timeout) {
-                Ok(s) => {
-                    sock = Some(s);
-                    break;
-                }
-                Err(e) => last = e,
-            }
-        }
-        let sock = sock.ok_or(last)?;
+        let sock = super::connect(&o.host, o.port, o.connect_timeout)?;
         sock.set_nodelay(true)?;
         sock.set_write_timeout(Some(REPLY_TIMEOUT))?;
         let now = Instant::now();

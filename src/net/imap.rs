@@ -9,7 +9,7 @@
 
 use anyhow::{bail, Context, Result};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,27 +107,8 @@ pub struct Client {
 impl Client {
     /// Connect and read the server's greeting (and STARTTLS if asked).
     pub fn connect(o: &Options) -> Result<Client> {
-        let addrs: Vec<_> = (o.host.as_str(), o.port)
-            .to_socket_addrs()
-            .with_context(|| format!("resolving {}", o.host))?
-            .collect();
-        let mut last = None;
-        let mut tcp = None;
-        for a in &addrs {
-            match TcpStream::connect_timeout(a, o.timeout) {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let Some(tcp) = tcp else {
-            match last {
-                Some(e) => bail!("connecting to {}:{}: {e}", o.host, o.port),
-                None => bail!("{}: no address", o.host),
-            }
-        };
+        let tcp = super::connect(&o.host, o.port, o.timeout)
+            .with_context(|| format!("connecting to {}:{}", o.host, o.port))?;
         tcp.set_read_timeout(Some(o.timeout))?;
         tcp.set_write_timeout(Some(o.timeout))?;
         let _ = tcp.set_nodelay(true);

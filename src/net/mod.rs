@@ -15,6 +15,22 @@ pub mod stomp;
 
 use crate::params::{self, Params};
 use serde_json::Value;
+use std::io;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// A TCP connection to the first of `host`'s addresses that answers within
+/// `timeout` (each address tried in turn); the last address's error otherwise.
+pub fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address"));
+    for a in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
 
 /// A blocking HTTP client with the expert's timeout; `http_verify_cert: false`
 /// and `http_user_agent` as in IntelMQ.

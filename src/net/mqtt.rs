@@ -10,7 +10,7 @@
 //! Not supported: TLS, subscribing, QoS 2, MQTT 5.
 
 use std::io::{self, BufWriter, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 const CONNECT: u8 = 1;
@@ -93,18 +93,7 @@ impl Conn {
     pub fn open(o: &Opts) -> Result<Conn, ConnectError> {
         let addr = format!("{}:{}", o.host, o.port);
         let t = |e: io::Error| ConnectError::Transient(format!("MQTT broker {addr}: {e}"));
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        let mut sock = None;
-        for a in (o.host.as_str(), o.port).to_socket_addrs().map_err(t)? {
-            match TcpStream::connect_timeout(&a, o.timeout) {
-                Ok(s) => {
-                    sock = Some(s);
-                    break;
-                }
-                Err(e) => last = e,
-            }
-        }
-        let sock = sock.ok_or(last).map_err(t)?;
+        let sock = super::connect(&o.host, o.port, o.timeout).map_err(t)?;
         let setup = |s: &TcpStream| -> io::Result<TcpStream> {
             s.set_nodelay(true)?;
             s.set_read_timeout(Some(o.timeout))?;

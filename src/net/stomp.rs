@@ -7,7 +7,7 @@
 //! its receipt fails. Not supported: TLS, subscribing, transactions.
 
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 
 /// The longest command or header line, and the largest body, we read from the
@@ -120,18 +120,7 @@ impl Conn {
     pub fn open(o: &Opts) -> Result<Conn, ConnectError> {
         let addr = format!("{}:{}", o.host, o.port);
         let t = |e: io::Error| ConnectError::Transient(format!("STOMP server {addr}: {e}"));
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        let mut sock = None;
-        for a in (o.host.as_str(), o.port).to_socket_addrs().map_err(t)? {
-            match TcpStream::connect_timeout(&a, o.timeout) {
-                Ok(s) => {
-                    sock = Some(s);
-                    break;
-                }
-                Err(e) => last = e,
-            }
-        }
-        let sock = sock.ok_or(last).map_err(t)?;
+        let sock = super::connect(&o.host, o.port, o.timeout).map_err(t)?;
         let setup = |s: &TcpStream| -> io::Result<TcpStream> {
             s.set_nodelay(true)?;
             s.set_read_timeout(Some(o.timeout))?;
