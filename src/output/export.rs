@@ -54,6 +54,12 @@ pub fn to_json(ev: &Message, hierarchical: bool, with_type: bool) -> String {
 
 /// `json.dumps(v, sort_keys=True, ensure_ascii=False)`.
 pub fn dumps(v: &Value, out: &mut String) {
+    dumps_with(v, true, out)
+}
+
+/// `json.dumps(v, sort_keys=sort_keys, ensure_ascii=False)`: without sorting,
+/// keys in their order.
+pub fn dumps_with(v: &Value, sort_keys: bool, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -70,21 +76,23 @@ pub fn dumps(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                dumps(x, out);
+                dumps_with(x, sort_keys, out);
             }
             out.push(']');
         }
         Value::Object(m) => {
             out.push('{');
             let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
+            if sort_keys {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+            }
             for (i, (k, x)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
                 json_str(k, out);
                 out.push_str(": ");
-                dumps(x, out);
+                dumps_with(x, sort_keys, out);
             }
             out.push('}');
         }

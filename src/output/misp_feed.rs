@@ -17,7 +17,7 @@ use crate::message::Message;
 use crate::params::{self, Params};
 use crate::pipeline::Fail;
 use crate::pipeline::{eprintln_safe, sanitize_for_terminal};
-use crate::pyfmt::{py_float, py_json_dumps, py_str};
+use crate::pyfmt::{py_json_dumps, py_str};
 use anyhow::{bail, Context};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Timelike};
 use md5::{Digest, Md5};
@@ -653,9 +653,9 @@ impl MispFeed {
                 if i > 0 {
                     s.push_str(", ");
                 }
-                dumps_unicode(&Value::String(k.to_string()), &mut s);
+                super::export::dumps_with(&Value::String(k.to_string()), false, &mut s);
                 s.push_str(": ");
-                dumps_unicode(v, &mut s);
+                super::export::dumps_with(v, false, &mut s);
             }
             s.push('}');
             fields.push(("extra", Value::String(s)));
@@ -1250,65 +1250,6 @@ fn write_event(w: &mut dyn Write, e: &Event) -> std::io::Result<()> {
         w.write_all(b"]")?;
     }
     w.write_all(b"}}")
-}
-
-/// `json.dumps(v, ensure_ascii=False)`, keys in their order (the text of
-/// `extra` IntelMQ makes).
-fn dumps_unicode(v: &Value, out: &mut String) {
-    match v {
-        Value::String(s) => {
-            out.push('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c if (c as u32) < 0x20 => {
-                        let _ = write!(out, "\\u{:04x}", c as u32);
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
-        Value::Number(n) if n.is_f64() => match n.as_f64().map(py_float).as_deref() {
-            Some("nan") => out.push_str("NaN"),
-            Some("inf") => out.push_str("Infinity"),
-            Some("-inf") => out.push_str("-Infinity"),
-            Some(f) => out.push_str(f),
-            None => {}
-        },
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                dumps_unicode(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                dumps_unicode(&Value::String(k.clone()), out);
-                out.push_str(": ");
-                dumps_unicode(x, out);
-            }
-            out.push('}');
-        }
-        // null, booleans and integers print as JSON does.
-        v => {
-            let _ = write!(out, "{v}");
-        }
-    }
 }
 
 /// UUIDs version 4 from the system's random source (read in blocks).
