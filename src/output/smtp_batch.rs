@@ -390,8 +390,10 @@ impl SmtpBatch {
     fn key(&mut self, mail: &str, ev: &Message) -> String {
         let mut h = Sha256::new();
         h.update(Sha256::digest(mail.as_bytes()));
-        for k in self.grouping.clone() {
-            if let Some(v) = ev.get(&k) {
+        // By index: hash_value borrows self mutably (its cache), the keys need
+        // no copy per event.
+        for i in 0..self.grouping.len() {
+            if let Some(v) = ev.get(&self.grouping[i]) {
                 let d = self.hash_value(v);
                 h.update(d);
             }
