@@ -12,24 +12,18 @@ pub(super) struct Router {
     default: Vec<usize>,
     named: Vec<(String, Vec<usize>)>,
     scratch: Vec<u8>,
-    pairs: Vec<crate::jsonscan::Pair<'static>>,
 }
 
 /// The message without its top-level `"__path"` pair (as it came when it has none).
-fn without_path<'m>(
-    msg: &'m [u8],
-    pairs: &mut Vec<crate::jsonscan::Pair<'static>>,
-) -> std::borrow::Cow<'m, [u8]> {
+fn without_path(msg: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use std::borrow::Cow;
     // Most messages on an unrouted path have none: a byte search decides.
     if !msg.windows(9).any(|w| w == b"\"__path\":") {
         return Cow::Borrowed(msg);
     }
     let mut found = Vec::new();
-    let mut scanned: Vec<crate::jsonscan::Pair> = std::mem::take(pairs)
-        .into_iter()
-        .map(|_| unreachable!("kept empty"))
-        .collect();
+    // Only a message holding those bytes gets here: a vector of its own is fine.
+    let mut scanned = Vec::new();
     if crate::jsonscan::scan_object(msg, &mut scanned).is_some() {
         let base = msg.as_ptr() as usize;
         for p in scanned.iter().filter(|p| p.key == "__path") {
@@ -37,11 +31,6 @@ fn without_path<'m>(
             found.push((p.key.as_ptr() as usize - base - 1, p.start + p.text.len()));
         }
     }
-    scanned.clear();
-    *pairs = scanned
-        .into_iter()
-        .map(|_| unreachable!("cleared"))
-        .collect();
     if found.is_empty() {
         return Cow::Borrowed(msg);
     }
@@ -79,7 +68,6 @@ impl Router {
             default: Vec::new(),
             named: Vec::new(),
             scratch: Vec::new(),
-            pairs: Vec::new(),
         }
     }
 
@@ -117,7 +105,7 @@ impl Sink for Router {
         // Insert `"__path":NAME` before the closing brace, in place of the one
         // an earlier filter may have set.
         self.scratch.clear();
-        let msg = &*without_path(msg, &mut self.pairs);
+        let msg = &*without_path(msg);
         let body = msg.strip_suffix(b"}").unwrap_or(msg);
         self.scratch.extend_from_slice(body);
         if body.len() > 1 {
@@ -146,7 +134,6 @@ mod tests {
 
     #[test]
     fn an_earlier_path_is_replaced() {
-        let mut p = Vec::new();
         let cases: [(&[u8], &[u8]); 4] = [
             (
                 br#"{"a":1,"__path":"x","__type":"Event"}"#,
@@ -157,12 +144,7 @@ mod tests {
             (br#"{"a":"\"__path\":1"}"#, br#"{"a":"\"__path\":1"}"#),
         ];
         for (i, o) in cases {
-            assert_eq!(
-                &*without_path(i, &mut p),
-                o,
-                "{}",
-                String::from_utf8_lossy(i)
-            );
+            assert_eq!(&*without_path(i), o, "{}", String::from_utf8_lossy(i));
         }
     }
 }
