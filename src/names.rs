@@ -79,6 +79,20 @@ pub fn check_field(t: crate::harmonization::MsgType, key: &str) -> Result<(), St
     ))
 }
 
+/// [`check_field`] for every name of a list of event fields given by the
+/// user (`--fields`, a `fields` parameter): a typo would leave a column or a
+/// list empty, silently.
+pub fn check_fields<'a>(
+    what: &str,
+    fields: impl IntoIterator<Item = &'a String>,
+) -> anyhow::Result<()> {
+    for f in fields {
+        check_field(crate::harmonization::MsgType::Event, f)
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Is `ty` a `classification.type` of the data format (or one of its aliases)?
 pub fn check_type(ty: &str) -> Result<(), String> {
     let mut probe = crate::message::Message::event();

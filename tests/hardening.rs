@@ -349,6 +349,21 @@ fn typos_are_startup_errors() {
             "did you mean \"source.ip\"",
         ),
         (
+            env!("CARGO_BIN_EXE_imq-output"),
+            &["csv", "--fields", "source.ip,sorce.port"],
+            "--fields: unknown field \"sorce.port\"; did you mean \"source.port\"",
+        ),
+        (
+            FILTER,
+            &["source.port > 1 && classification.typ == \"scanner\""],
+            "column 20: unknown field \"classification.typ\"; did you mean \"classification.type\"",
+        ),
+        (
+            FILTER,
+            &["--sieve", "typo.sieve"],
+            "typo.sieve:2:12: unknown field \"sorce.ip\"; did you mean \"source.ip\"",
+        ),
+        (
             PARSE,
             &["abusech-feodotrackr", "x"],
             "did you mean \"abusech-feodotracker\"?",
@@ -359,6 +374,11 @@ fn typos_are_startup_errors() {
             "did you mean \"abusech-feodo-tracker\"?",
         ),
     ];
+    std::fs::write(
+        dir.path().join("typo.sieve"),
+        "if extra.x == 'y' { drop }\nif :exists sorce.ip { keep }\n",
+    )
+    .unwrap();
     for (bin, args, want) in cases {
         let o = run(
             cmd(bin, dir.path()).args(*args),

@@ -331,6 +331,7 @@ impl Parser {
     }
 
     fn field(&mut self) -> Result<String, Error> {
+        let col = self.col();
         match self.peek().clone() {
             Tok::Word(w) if !is_keyword(&w) => {
                 let ok = w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -343,6 +344,14 @@ impl Parser {
             }
             _ => self.err("expected a field name"),
         }
+        .and_then(|w| {
+            // A typo in a field name would match nothing, silently: refused
+            // here, with the fields that come close (`extra.*` stays free).
+            match crate::names::check_field(MsgType::Event, &w) {
+                Ok(()) => Ok(w),
+                Err(msg) => Err(Error { col, msg }),
+            }
+        })
     }
 
     fn comparison(&mut self) -> Result<Cond, Error> {
@@ -715,11 +724,13 @@ mod tests {
             "column 13: expected a value (string, number, network, list, now), found the end"
         );
         assert_eq!(e("source.ip = 1"), "column 11: unexpected character '='");
-        assert!(e("a == 1 b").starts_with("column 8: expected '&&'"));
-        assert!(e("(a == 1").starts_with("column 8: expected ')'"));
-        assert!(e(r#"a =~ "(""#).starts_with("column 6: invalid regular expression"));
-        assert!(e(r#"a == "x"#).starts_with("column 6: unterminated string"));
-        assert!(e("a in 5").starts_with("column 6: 'in' cannot compare"));
+        assert!(e("extra.a == 1 b").starts_with("column 14: expected '&&'"));
+        assert!(e("(extra.a == 1").starts_with("column 14: expected ')'"));
+        assert!(e(r#"extra.a =~ "(""#).starts_with("column 12: invalid regular expression"));
+        assert!(e(r#"extra.a == "x"#).starts_with("column 12: unterminated string"));
+        assert!(e("extra.a in 5").starts_with("column 12: 'in' cannot compare"));
+        assert!(e("source.port > 1 || exists sorce.ip")
+            .starts_with("column 27: unknown field \"sorce.ip\"; did you mean \"source.ip\""));
         assert!(
             e("time.source > now - 2y").starts_with("column 21:"),
             "{}",

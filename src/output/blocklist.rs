@@ -173,6 +173,7 @@ impl Blocklist {
             .map(String::from)
             .collect()
         });
+        crate::names::check_fields("parameter fields", &fields)?;
         let path = match &o.target {
             Some(t) => t.clone(),
             None => params::required(p, "file")

@@ -40,6 +40,8 @@ pub fn build(o: &OutputOpts) -> anyhow::Result<Box<dyn Output>> {
         _ if o.fields.is_empty() => DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect(),
         _ => o.fields.clone(),
     };
+    // A column whose name is no field would stay empty in every row.
+    crate::names::check_fields("--fields", &fields)?;
     let delimiter = match crate::params::string(&o.params, "delimiter")?.as_deref() {
         None => b',',
         Some(d) if d.len() == 1 => d.as_bytes()[0],

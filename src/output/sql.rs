@@ -162,9 +162,11 @@ impl SqlParams {
             bail!("parameter retry_seconds: a number of seconds >= 0, got {retry}");
         }
         let ct = params::number(p, "connect_timeout", 5.0)?;
+        let fields = params::list(p, "fields")?;
+        crate::names::check_fields("parameter fields", fields.iter().flatten())?;
         Ok(SqlParams {
             table,
-            fields: params::list(p, "fields")?,
+            fields,
             jsondict_as_string: params::boolean(p, "jsondict_as_string", true)?,
             batch_size: batch_size as usize,
             retry: Duration::from_secs_f64(retry),

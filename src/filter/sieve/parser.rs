@@ -42,6 +42,7 @@ pub fn parse(text: &str) -> Result<Sieve, Error> {
         far: 0,
         expected: Vec::new(),
         depth: 0,
+        unknown: None,
     };
     let mut statements = Vec::new();
     loop {
@@ -53,6 +54,9 @@ pub fn parse(text: &str) -> Result<Sieve, Error> {
             Some(s) => statements.push(s),
             None => return Err(p.syntax_error()),
         }
+    }
+    if let Some(e) = p.unknown {
+        return Err(e);
     }
     Ok(Sieve::new(statements))
 }
@@ -66,6 +70,8 @@ struct Parser<'a> {
     expected: Vec<&'static str>,
     /// Blocks and parentheses open around the current position.
     depth: usize,
+    /// The first key that is no field (see `note_unknown`).
+    unknown: Option<Error>,
 }
 
 /// Deepest nesting of blocks and parenthesized conditions: parsing and running
@@ -213,10 +219,25 @@ impl<'a> Parser<'a> {
     }
 
     fn key(&mut self) -> Option<Key> {
+        self.ws();
+        let at = self.pos;
         if let Some(k) = self.key_literal() {
+            self.note_unknown(at, &k);
             return Some(Key::Field(Field::new(&k)));
         }
         self.variable().map(Key::Var)
+    }
+
+    /// Remember a key that is no field of the data format: a typo would match
+    /// nothing, silently. Only keys are read where a key is taken (after an
+    /// `if`, an action's keyword or `$var =`), so what is noted here while the
+    /// parser tries one rule and then another is a key of the text either way.
+    fn note_unknown(&mut self, at: usize, key: &str) {
+        if self.unknown.is_none() {
+            if let Err(msg) = crate::names::check_field(MsgType::Event, key) {
+                self.unknown = Some(self.error_at(at, msg));
+            }
+        }
     }
 
     /// A quoted string (textX STRING): only `\"` and `\'` are unescaped.
@@ -908,7 +929,10 @@ impl<'a> Parser<'a> {
         self.pos = start;
         if let Some(var) = self.variable() {
             if self.lit("=") {
+                self.ws();
+                let at = self.pos;
                 if let Some(key) = self.key_literal() {
+                    self.note_unknown(at, &key);
                     return Ok(Some(Action::SetVar { var, key }));
                 }
             }
@@ -1001,6 +1025,7 @@ update time.source -= '2 days'
             far: 0,
             expected: vec![],
             depth: 0,
+            unknown: None,
         };
         assert_eq!(p.string().unwrap().1, "it's");
         assert_eq!(p.string().unwrap().1, "a\"b");
