@@ -81,12 +81,13 @@ impl GenericCsv {
             .map(|c| c.split('|').map(String::from).collect())
             .collect();
         // A typo in a column is found now, not in every record.
-        for key in columns.iter().flatten() {
-            if !key.is_empty() && key != "__IGNORE__" {
-                crate::names::check_field(crate::harmonization::MsgType::Event, key)
-                    .map_err(|e| anyhow!("parameter columns: {e}"))?;
-            }
-        }
+        crate::names::check_fields(
+            "parameter columns",
+            columns
+                .iter()
+                .flatten()
+                .filter(|k| !k.is_empty() && *k != "__IGNORE__"),
+        )?;
         let mut regex = Vec::new();
         if let Some(Value::Object(m)) = maybe_json(p.get("column_regex_search"))? {
             for (k, v) in m {
